@@ -1,0 +1,54 @@
+// The programmatic API: run the pipeline (load → scan → handlers → sites → calls → classify) and return the report.
+import fs from "node:fs";
+import { fileURLToPath } from "node:url";
+import { buildCallGraph, type Reachable } from "./calls/summaries.js";
+import { classifyHandler } from "./classify/spectrum.js";
+import { findHandlers } from "./handlers/find.js";
+import { loadCode } from "./load/project.js";
+import { compareLocations, SPECTRUM_CLASSES, type Report, type SpectrumClass } from "./model/report.js";
+import { buildIndex } from "./scan/code-index.js";
+import { Resolver } from "./scan/resolve.js";
+import { detectSites } from "./sites/detect.js";
+import { builtinRuleFiles, loadRules } from "./sites/rules.js";
+
+export interface AnalyzeOptions {
+  /** Files or directories to analyse (default: the working directory). */
+  paths?: string[];
+  /** A tsconfig to load instead of discovering them. */
+  project?: string;
+  /** Directory relative paths are resolved against (default: `process.cwd()`). */
+  cwd?: string;
+  /** Extra rule files in the knowledge-base format, loaded after the built-in ones. */
+  ruleFiles?: string[];
+}
+
+export const VERSION: string = (JSON.parse(fs.readFileSync(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8")) as { version: string }).version;
+
+export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
+  const rules = loadRules([...builtinRuleFiles(), ...(options.ruleFiles ?? [])]);
+  const code = loadCode({ paths: options.paths ?? [], project: options.project, cwd: options.cwd ?? process.cwd() });
+  const index = buildIndex(code);
+  const resolver = new Resolver(index);
+  const found = findHandlers(index, resolver);
+  const detected = detectSites(index, resolver, rules);
+  const siteItems: Reachable[] = detected.map((d) => ({ unit: d.unit, pos: d.node.getStart(), line: d.site.line }));
+  const graph = buildCallGraph(index, resolver, siteItems);
+  const handlers = found.map((h) => classifyHandler(h, detected, graph, code.relative));
+
+  const sites = detected.map((d) => d.site).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
+  const byClass = Object.fromEntries(SPECTRUM_CLASSES.map((c) => [c, 0])) as Record<SpectrumClass, number>;
+  for (const handler of handlers) byClass[handler.class]++;
+  const diagnostics = [...code.diagnostics].sort((a, b) =>
+    compareLocations({ file: a.file, line: a.line ?? 0, column: a.column ?? 0, name: a.message }, { file: b.file, line: b.line ?? 0, column: b.column ?? 0, name: b.message }),
+  );
+  return {
+    schemaVersion: 1,
+    tool: { name: "coordlint", version: VERSION },
+    root: code.root,
+    handlers,
+    sites,
+    findings: [],
+    diagnostics,
+    summary: { files: index.files.length, handlers: handlers.length, sites: sites.length, byClass },
+  };
+}

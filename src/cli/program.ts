@@ -1,0 +1,82 @@
+// The command line: a thin commander shell over analyze() and the formatters; decides colour, output and the exit code.
+import fs from "node:fs";
+import path from "node:path";
+import { Command, CommanderError, Option } from "commander";
+import { analyze, CoordlintError, FORMATTERS, VERSION, type Report } from "../index.js";
+
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  isTTY: boolean;
+  cwd: string;
+}
+
+const EXAMPLES = `
+Examples:
+  $ coordlint                              analyse the service in the current directory
+  $ coordlint services/orders              analyse one folder (its tsconfig.json is found)
+  $ coordlint -p apps/api/tsconfig.json    analyse exactly what one tsconfig includes
+  $ coordlint -f json -o coordlint.json    write the JSON report to a file
+
+Exit codes: 0 analysis completed with no errors, 1 error diagnostics, 2 usage or tool error.`;
+
+/** Run the CLI; resolves to the exit code. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const program = new Command()
+    .name("coordlint")
+    .description("Find where each handler of a TypeScript service coordinates, and what that costs at scale.")
+    .version(VERSION, "-v, --version")
+    .argument("[paths...]", "files or directories to analyse (default: .)")
+    .option("-p, --project <tsconfig>", "analyse the files of this tsconfig")
+    .addOption(new Option("-f, --format <name>", "output format").choices(Object.keys(FORMATTERS)).default("stylish"))
+    .option("-o, --output <file>", "write the report to a file instead of stdout")
+    .option("--quiet", "report errors only (hide warning diagnostics)")
+    .option("--color", "force colour")
+    .option("--no-color", "disable colour")
+    .option("--debug", "print stack traces of internal errors")
+    .addHelpText("after", EXAMPLES)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(text) });
+
+  let debug = false;
+  try {
+    program.parse(argv, { from: "user" });
+    const options = program.opts<{ project?: string; format: string; output?: string; quiet?: boolean; color?: boolean; debug?: boolean }>();
+    debug = options.debug === true;
+    const report = await analyze({ paths: program.args, project: options.project, cwd: io.cwd });
+    const shown: Report = options.quiet ? { ...report, diagnostics: report.diagnostics.filter((d) => d.severity === "error") } : report;
+    const color = options.output === undefined && wantsColor(options.color, io);
+    const text = FORMATTERS[options.format]!(shown, { color });
+    if (options.output) {
+      const target = path.resolve(io.cwd, options.output);
+      try {
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, text);
+      } catch (error) {
+        throw new CoordlintError("usage", `Cannot write ${options.output}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+    } else {
+      io.stdout(text);
+    }
+    return report.diagnostics.some((d) => d.severity === "error") ? 1 : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CoordlintError) {
+      io.stderr(`coordlint: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr(`coordlint: internal error: ${(error as Error).message ?? String(error)}\n`);
+    if (debug && error instanceof Error && error.stack) io.stderr(error.stack + "\n");
+    return 2;
+  }
+}
+
+/** `--color`/`--no-color` win; then NO_COLOR, then FORCE_COLOR, then whether stdout is a terminal. */
+function wantsColor(flag: boolean | undefined, io: CliIO): boolean {
+  if (flag !== undefined) return flag;
+  if (io.env.NO_COLOR) return false;
+  const force = io.env.FORCE_COLOR;
+  if (force !== undefined) return force !== "0" && force !== "false";
+  return io.isTTY;
+}

@@ -1,0 +1,69 @@
+// Express: routes on apps and Routers (incl. route().get() chains and middleware arrays), mounted with use(), with their middleware.
+import { ts } from "ts-morph";
+import { skipOuterExpressions } from "../scan/code-index.js";
+import { originMatches } from "../scan/resolve.js";
+import type { FinderContext, HandlerFinder } from "./finder.js";
+import { flattenFunctions, isPathArgument, RouteTree, routePath } from "./route-tree.js";
+
+const HTTP_METHODS = new Set(["get", "post", "put", "patch", "delete", "options", "head", "all"]);
+const MODULES = ["express"];
+
+export const express: HandlerFinder = {
+  framework: "express",
+  title: "Express",
+  modules: MODULES,
+  describe: "`app.METHOD(path, …fns)`, `router.METHOD`, `router.route(path).METHOD()` chains; `use(path?, …)` mounts Routers (joining prefixes) and adds middleware to the routes registered after it. Named `METHOD /full/path`.",
+  find(context: FinderContext) {
+    const { resolver, index } = context;
+    const tree = new RouteTree(resolver, "express");
+    const isRouter = (e: ts.Expression): boolean =>
+      originMatches(resolver.origins(e), MODULES, { exports: ["default", "Router", "default.Router"], forms: ["instance"] });
+
+    for (const scan of index.files) {
+      for (const { node: call } of scan.calls) {
+        if (!ts.isCallExpression(call)) continue;
+        const callee = skipOuterExpressions(call.expression);
+        if (!ts.isPropertyAccessExpression(callee)) continue;
+        const method = callee.name.text;
+        if (!HTTP_METHODS.has(method) && method !== "use") continue;
+
+        // router.route("/path").get(…).post(…)
+        const chainRoute = routeChain(callee.expression);
+        if (chainRoute && HTTP_METHODS.has(method)) {
+          if (!isRouter(chainRoute.router)) continue;
+          const key = tree.keyOf(chainRoute.router);
+          if (!key) continue;
+          tree.router(key).routes.push({ method: method.toUpperCase(), path: routePath(resolver, chainRoute.path), call, functions: flattenFunctions(call.arguments) });
+          continue;
+        }
+        if (!isRouter(callee.expression)) continue;
+        const key = tree.keyOf(callee.expression);
+        if (!key) continue;
+        const args = [...call.arguments];
+        const hasPath = isPathArgument(args[0]) || (args.length > 1 && routePath(resolver, args[0]) !== "*");
+        if (method === "use") {
+          const path = hasPath ? routePath(resolver, args[0]) : "";
+          const rest = flattenFunctions(hasPath ? args.slice(1) : args);
+          const mounts = rest.flatMap((a) => tree.mountedKeys(a, isRouter).map((router) => ({ router, prefix: "" })));
+          const middleware = rest.filter((a) => tree.mountedKeys(a, isRouter).length === 0);
+          tree.router(key).uses.push({ path, call, middleware, mounts });
+        } else if (hasPath) {
+          tree.router(key).routes.push({ method: method.toUpperCase(), path: routePath(resolver, args[0]), call, functions: flattenFunctions(args.slice(1)) });
+        }
+      }
+    }
+    return tree.handlers();
+  },
+};
+
+/** `router.route("/x")` at the base of a `.get().post()` chain. */
+function routeChain(expression: ts.Expression): { router: ts.Expression; path: ts.Expression | undefined } | undefined {
+  let expr = skipOuterExpressions(expression);
+  while (ts.isCallExpression(expr) && ts.isPropertyAccessExpression(expr.expression)) {
+    const name = expr.expression.name.text;
+    if (name === "route") return { router: expr.expression.expression, path: expr.arguments[0] };
+    if (!HTTP_METHODS.has(name)) return undefined;
+    expr = skipOuterExpressions(expr.expression.expression);
+  }
+  return undefined;
+}

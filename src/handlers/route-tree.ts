@@ -1,0 +1,159 @@
+// Routers mounted in routers: the shared shape of Express, Koa-router and Hono, turned into one handler per route and full path.
+import { ts } from "ts-morph";
+import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
+import type { Resolver } from "../scan/resolve.js";
+import { entryOf, joinRoute, literalText, type HandlerCandidate, type HandlerEntry } from "./finder.js";
+
+export interface RouteRecord {
+  method: string;
+  path: string;
+  call: ts.CallExpression;
+  /** Middleware and handler expressions, in order. */
+  functions: ts.Expression[];
+}
+
+export interface UseRecord {
+  /** Path prefix the middleware or mount applies under ("" for all). */
+  path: string;
+  call: ts.CallExpression;
+  middleware: ts.Expression[];
+  /** Routers mounted by this call, with the prefix they are mounted at. */
+  mounts: { router: string; prefix: string }[];
+}
+
+export interface RouterNode {
+  key: string;
+  /** Prefix the router adds to its own routes (Koa `new Router({ prefix })`). */
+  ownPrefix: string;
+  routes: RouteRecord[];
+  uses: UseRecord[];
+  mounted: boolean;
+}
+
+export class RouteTree {
+  readonly routers = new Map<string, RouterNode>();
+
+  constructor(private readonly resolver: Resolver, private readonly framework: string) {}
+
+  router(key: string): RouterNode {
+    let node = this.routers.get(key);
+    if (!node) {
+      node = { key, ownPrefix: "", routes: [], uses: [], mounted: false };
+      this.routers.set(key, node);
+    }
+    return node;
+  }
+
+  /** Handlers for every route reachable from routers nobody mounts, with prefixes and middleware joined along each mount path. */
+  handlers(): HandlerCandidate[] {
+    for (const node of this.routers.values()) {
+      for (const use of node.uses) for (const mount of use.mounts) this.router(mount.router).mounted = true;
+    }
+    const out: HandlerCandidate[] = [];
+    const roots = [...this.routers.values()].filter((r) => !r.mounted).sort((a, b) => (a.key < b.key ? -1 : 1));
+    for (const root of roots) this.walk(root, "", [], out, new Set());
+    return out;
+  }
+
+  private walk(node: RouterNode, prefix: string, inherited: HandlerEntry[], out: HandlerCandidate[], visiting: Set<string>): void {
+    if (visiting.has(node.key)) return;
+    visiting.add(node.key);
+    const base = joinRoute(prefix, node.ownPrefix);
+    const events = [
+      ...node.routes.map((r) => ({ pos: r.call.getStart(), route: r, use: undefined })),
+      ...node.uses.map((u) => ({ pos: u.call.getStart(), route: undefined, use: u })),
+    ].sort((a, b) => a.pos - b.pos);
+    const active: { path: string; entries: HandlerEntry[] }[] = [];
+    for (const event of events) {
+      if (event.use) {
+        const usePath = joinRoute(base, event.use.path);
+        const entries = event.use.middleware.map((m) => entryOf(this.resolver, m)).filter((e) => e.units.length > 0);
+        for (const mount of event.use.mounts) {
+          const child = this.routers.get(mount.router);
+          if (!child) continue;
+          const applicable = active.filter((a) => covers(a.path, joinRoute(usePath, mount.prefix))).flatMap((a) => a.entries);
+          this.walk(child, joinRoute(usePath, mount.prefix), [...inherited, ...applicable, ...entries], out, visiting);
+        }
+        if (event.use.mounts.length === 0) active.push({ path: usePath, entries });
+      } else if (event.route) {
+        const full = joinRoute(base, event.route.path);
+        const applicable = active.filter((a) => covers(a.path, full)).flatMap((a) => a.entries);
+        const own = event.route.functions.map((f) => entryOf(this.resolver, f)).filter((e) => e.units.length > 0);
+        out.push({ name: `${event.route.method} ${full}`, framework: this.framework, node: event.route.call, entries: [...inherited, ...applicable, ...own] });
+      }
+    }
+    visiting.delete(node.key);
+  }
+
+  /** Identity of the router an expression refers to: the declaration it is bound to. */
+  keyOf(expression: ts.Expression): string | undefined {
+    const expr = skipOuterExpressions(expression);
+    if (ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr)) {
+      const declaration = this.resolver.declarationsOf(expr)[0];
+      if (declaration) return nodeKey(declaration);
+    }
+    if (ts.isCallExpression(expr) || ts.isNewExpression(expr)) return nodeKey(expr);
+    return undefined;
+  }
+
+  /** Routers a mount argument denotes: a router variable, or a factory function returning one. */
+  mountedKeys(expression: ts.Expression, isRouter: (e: ts.Expression) => boolean): string[] {
+    const expr = skipOuterExpressions(expression);
+    if (ts.isCallExpression(expr) && !isRouter(expr)) {
+      const keys: string[] = [];
+      for (const unit of this.resolver.functionTargets(expr.expression)) {
+        const body = unit.node.body;
+        if (!body) continue;
+        const returned: ts.Expression[] = [];
+        if (ts.isBlock(body)) {
+          const visit = (n: ts.Node): void => {
+            if (ts.isReturnStatement(n) && n.expression) returned.push(n.expression);
+            if (!ts.isFunctionLike(n)) ts.forEachChild(n, visit);
+          };
+          ts.forEachChild(body, visit);
+        } else {
+          returned.push(body);
+        }
+        for (const r of returned) if (isRouter(r)) keys.push(...[this.keyOf(r)].filter((k): k is string => k !== undefined));
+      }
+      return keys;
+    }
+    if (!isRouter(expr)) return [];
+    const key = this.keyOf(expr);
+    return key ? [key] : [];
+  }
+}
+
+function covers(prefix: string, path: string): boolean {
+  return prefix === "/" || path === prefix || path.startsWith(prefix + "/");
+}
+
+/** The path a registration's first argument writes; `*` where it cannot be computed. */
+export function routePath(resolver: Resolver, expression: ts.Expression | undefined): string {
+  if (!expression) return "";
+  const literal = literalText(expression);
+  if (literal !== undefined) return literal;
+  const expr = skipOuterExpressions(expression);
+  if (ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr)) {
+    const declaration = resolver.declarationsOf(expr)[0];
+    if (declaration && (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration) || ts.isEnumMember(declaration)) && declaration.initializer) {
+      const text = literalText(declaration.initializer);
+      if (text !== undefined) return text;
+    }
+  }
+  return "*";
+}
+
+export function isPathArgument(expression: ts.Expression | undefined): boolean {
+  if (!expression) return false;
+  const expr = skipOuterExpressions(expression);
+  return ts.isStringLiteralLike(expr) || ts.isTemplateExpression(expr) || ts.isArrayLiteralExpression(expr) && expr.elements.every((e) => ts.isStringLiteralLike(e));
+}
+
+/** Flatten middleware arrays (`router.post("/x", [auth, validate], handler)`). */
+export function flattenFunctions(args: readonly ts.Expression[]): ts.Expression[] {
+  return args.flatMap((a) => {
+    const expr = skipOuterExpressions(a);
+    return ts.isArrayLiteralExpression(expr) ? flattenFunctions(expr.elements) : [a];
+  });
+}

@@ -1,0 +1,148 @@
+// The report: the one source of truth for coordlint's JSON output and everything built on it.
+
+export const SPECTRUM_CLASSES = ["coordinated", "data-dependent", "leveraged", "uncoordinated"] as const;
+export type SpectrumClass = (typeof SPECTRUM_CLASSES)[number];
+
+/** Cost of total work per class, exactly as the report writes it. */
+export const COST: Record<SpectrumClass, string> = {
+  coordinated: "O(N·W)",
+  "data-dependent": "O(W)…O(N·W)",
+  leveraged: "O(W) happy path",
+  uncoordinated: "O(W)",
+};
+
+export const SITE_KINDS = [
+  "lock",
+  "local-lock",
+  "consensus",
+  "transaction",
+  "row-lock",
+  "cross-shard-query",
+  "fanout",
+  "lease",
+  "leader",
+  "batch-alloc",
+  "non-monotonic",
+] as const;
+export type SiteKind = (typeof SITE_KINDS)[number];
+
+/** The spectrum class a site of each kind puts a handler in (SPECTRUM.md §1). */
+export const KIND_CLASS: Record<SiteKind, SpectrumClass> = {
+  lock: "coordinated",
+  "local-lock": "coordinated",
+  consensus: "coordinated",
+  transaction: "data-dependent",
+  "row-lock": "data-dependent",
+  "cross-shard-query": "data-dependent",
+  fanout: "data-dependent",
+  lease: "leveraged",
+  leader: "leveraged",
+  "batch-alloc": "leveraged",
+  "non-monotonic": "uncoordinated",
+};
+
+export interface Location {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface PathStep {
+  /** Qualified name of the function (`Class.method`, `fn`, or the handler name for an inline handler). */
+  function: string;
+  file: string;
+  /** Line of the call (or site) inside this function that leads to the next step. */
+  line: number;
+}
+
+export interface Resource {
+  /** The lock name, key or row expression as written. */
+  expression: string;
+  /** True when the key is the same for every request (a global serialisation point). */
+  constant: boolean;
+}
+
+export interface Site extends Location {
+  kind: SiteKind;
+  rule: string;
+  /** Canonical API name from the rule (never source text). */
+  api: string;
+  /** Qualified name of the enclosing function, `<module>` for top-level code. */
+  function: string;
+  resource?: Resource;
+  /** Isolation level requested by a transaction, when the code states one. */
+  isolation?: string;
+  /** For a wrapper's use site: the primitive site the wrapper runs. */
+  via?: Location;
+  /** Framework delivery machinery (a worker's job lock, a consumer group): never raises a class. */
+  delivery?: boolean;
+  /** For sites found in SQL text: whether the SQL was parsed (false: keyword scan). */
+  sqlParsed?: boolean;
+}
+
+export interface Evidence extends Location {
+  kind: SiteKind;
+  rule: string;
+  api: string;
+  path: PathStep[];
+}
+
+export interface Handler extends Location {
+  id: string;
+  name: string;
+  framework: string;
+  class: SpectrumClass;
+  cost: string;
+  evidence: Evidence[];
+  /** Calls on the handler's path that could not be resolved to code or a known library. */
+  unresolved: number;
+}
+
+export type Severity = "error" | "warning";
+
+export interface Diagnostic {
+  severity: Severity;
+  file: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+export interface Finding extends Location {
+  rule: string;
+  severity: Severity;
+  message: string;
+  handlers: string[];
+}
+
+export interface Summary {
+  files: number;
+  handlers: number;
+  sites: number;
+  byClass: Record<SpectrumClass, number>;
+}
+
+export interface Report {
+  schemaVersion: 1;
+  tool: { name: "coordlint"; version: string };
+  root: string;
+  handlers: Handler[];
+  sites: Site[];
+  findings: Finding[];
+  diagnostics: Diagnostic[];
+  summary: Summary;
+}
+
+/** Order by file, line, column, then name (DECISIONS.md: every array but evidence and path). */
+export function compareLocations(a: Location & { name?: string }, b: Location & { name?: string }): number {
+  if (a.file !== b.file) return a.file < b.file ? -1 : 1;
+  if (a.line !== b.line) return a.line - b.line;
+  if (a.column !== b.column) return a.column - b.column;
+  const an = a.name ?? "";
+  const bn = b.name ?? "";
+  return an < bn ? -1 : an > bn ? 1 : 0;
+}
+
+export function classRank(spectrumClass: SpectrumClass): number {
+  return SPECTRUM_CLASSES.length - 1 - SPECTRUM_CLASSES.indexOf(spectrumClass);
+}

@@ -1,0 +1,67 @@
+// Stylish format (default): handlers grouped by file as ESLint's stylish does, each with its class, cost and the evidence path that put it there.
+import { Chalk, type ChalkInstance } from "chalk";
+import { SPECTRUM_CLASSES, type Evidence, type Handler, type Report, type SpectrumClass } from "../model/report.js";
+import type { Formatter } from "./formatter.js";
+
+const CLASS_COLOR: Record<SpectrumClass, (c: ChalkInstance) => ChalkInstance> = {
+  coordinated: (c) => c.red.bold,
+  "data-dependent": (c) => c.yellow,
+  leveraged: (c) => c.cyan,
+  uncoordinated: (c) => c.green,
+};
+
+/** Evidence items printed per handler before "… and N more". */
+const EVIDENCE_SHOWN = 3;
+
+export const stylish: Formatter = (report, context) => {
+  const c = new Chalk({ level: context.color ? 1 : 0 });
+  const lines: string[] = [];
+  const byFile = new Map<string, Handler[]>();
+  for (const handler of report.handlers) byFile.set(handler.file, [...(byFile.get(handler.file) ?? []), handler]);
+
+  const classWidth = Math.max(...SPECTRUM_CLASSES.map((s) => s.length));
+  for (const [file, handlers] of byFile) {
+    lines.push("", c.underline(file));
+    const posWidth = Math.max(...handlers.map((h) => `${h.line}:${h.column}`.length));
+    const costWidth = Math.max(...handlers.map((h) => h.cost.length));
+    for (const handler of handlers) {
+      const pos = `${handler.line}:${handler.column}`.padEnd(posWidth);
+      const cls = CLASS_COLOR[handler.class](c)(handler.class.padEnd(classWidth));
+      lines.push(`  ${c.dim(pos)}  ${cls}  ${handler.cost.padEnd(costWidth)}  ${handler.name}  ${c.dim(handler.framework)}`);
+      const indent = " ".repeat(posWidth + 4);
+      for (const evidence of handler.evidence.slice(0, EVIDENCE_SHOWN)) lines.push(indent + describeEvidence(evidence, c));
+      const more = handler.evidence.length - EVIDENCE_SHOWN;
+      if (more > 0) lines.push(indent + c.dim(`… and ${more} more site${more === 1 ? "" : "s"} (--format json lists them all)`));
+      if (handler.unresolved > 0) lines.push(indent + c.dim(`${handler.unresolved} call${handler.unresolved === 1 ? "" : "s"} on this path could not be resolved`));
+    }
+  }
+
+  if (report.diagnostics.length > 0) {
+    lines.push("", c.underline("diagnostics"));
+    for (const d of report.diagnostics) {
+      const where = d.line !== undefined ? `${d.file}:${d.line}:${d.column ?? 1}` : d.file;
+      const severity = d.severity === "error" ? c.red("error") : c.yellow("warning");
+      lines.push(`  ${severity}  ${where}  ${d.message}`);
+    }
+  }
+
+  const { summary } = report;
+  const counts = SPECTRUM_CLASSES.map((s) => CLASS_COLOR[s](c)(`${summary.byClass[s]} ${s}`)).join(", ");
+  lines.push(
+    "",
+    `${summary.handlers} handler${summary.handlers === 1 ? "" : "s"}: ${counts}`,
+    c.dim(`${summary.sites} coordination site${summary.sites === 1 ? "" : "s"} in ${summary.files} file${summary.files === 1 ? "" : "s"}`),
+    "",
+  );
+  return lines.join("\n");
+};
+
+function describeEvidence(evidence: Evidence, c: ChalkInstance): string {
+  const steps = evidence.path.map((step, i) => {
+    const previous = evidence.path[i - 1];
+    const where = previous && previous.file === step.file ? `:${step.line}` : ` ${step.file}:${step.line}`;
+    return `${step.function}${c.dim(where)}`;
+  });
+  const site = `${c.bold(evidence.api)} ${c.dim(`${evidence.kind} at ${evidence.file}:${evidence.line}:${evidence.column}`)}`;
+  return `${c.dim("↳")} ${[...steps, site].join(c.dim(" → "))}`;
+}

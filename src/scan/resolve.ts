@@ -1,0 +1,398 @@
+// Resolution shared by every later stage: which project functions an expression denotes, and which library value it comes from.
+import { ts } from "ts-morph";
+import { safeAliased, skipOuterExpressions, type CodeIndex } from "./code-index.js";
+import { isFunctionNode, type FunctionUnit } from "./units.js";
+
+/**
+ * Where a value comes from in a library: `module` is the import specifier (or, with types, the
+ * package declaring the type), `path` the export path (`default`, `Router`, `default.Router`) or
+ * the declared type name, `form` whether it is the export itself, something made from it by
+ * `new` or a call, or a value derived from such an instance (a method's result, a callback's parameter).
+ */
+export interface Origin {
+  module: string;
+  path: string;
+  form: "value" | "instance" | "derived";
+  typed: boolean;
+}
+
+export type CallResolution =
+  | { kind: "code"; units: FunctionUnit[] }
+  | { kind: "external" }
+  | { kind: "indirect" }
+  | { kind: "unresolved" };
+
+export class Resolver {
+  private readonly originCache = new Map<ts.Node, Origin[]>();
+  private readonly inProgress = new Set<ts.Node>();
+  private readonly targetCache = new Map<ts.Node, FunctionUnit[]>();
+
+  constructor(readonly index: CodeIndex) {}
+
+  checkerFor(node: ts.Node): ts.TypeChecker | undefined {
+    return this.index.programOf(node.getSourceFile().fileName)?.checker;
+  }
+
+  symbolAt(node: ts.Node): ts.Symbol | undefined {
+    const checker = this.checkerFor(node);
+    if (!checker) return undefined;
+    const target = ts.isPropertyAccessExpression(node) ? node.name : node;
+    try {
+      return checker.getSymbolAtLocation(target);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Declarations behind an expression, following imports into project files. */
+  declarationsOf(node: ts.Node): ts.Node[] {
+    const symbol = this.symbolAt(node);
+    if (!symbol) return [];
+    const checker = this.checkerFor(node)!;
+    const resolved = symbol.flags & ts.SymbolFlags.Alias ? safeAliased(checker, symbol) : symbol;
+    return resolved?.declarations ?? [];
+  }
+
+  /** Project functions an expression denotes: a function, a method (with its overrides and implementations), a class's constructor. */
+  functionTargets(expression: ts.Expression): FunctionUnit[] {
+    const expr = skipOuterExpressions(expression);
+    const cached = this.targetCache.get(expr);
+    if (cached) return cached;
+    this.targetCache.set(expr, []);
+    const found = new Map<number, FunctionUnit>();
+    const add = (unit: FunctionUnit | undefined): void => {
+      if (unit) found.set(unit.id, unit);
+    };
+    if (isFunctionNode(expr)) {
+      add(this.index.unitOf(expr));
+    } else if (ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr) || ts.isElementAccessExpression(expr)) {
+      for (const declaration of this.declarationsOf(ts.isElementAccessExpression(expr) ? expr.argumentExpression : expr)) {
+        for (const unit of this.unitsOfDeclaration(declaration)) add(unit);
+      }
+    }
+    const result = [...found.values()].sort((a, b) => a.id - b.id);
+    this.targetCache.set(expr, result);
+    return result;
+  }
+
+  private unitsOfDeclaration(declaration: ts.Node): FunctionUnit[] {
+    const direct = this.index.unitOf(declaration);
+    const units: FunctionUnit[] = direct ? [direct] : [];
+    if (ts.isClassDeclaration(declaration) || ts.isClassExpression(declaration)) {
+      const ctor = declaration.members.find(ts.isConstructorDeclaration);
+      const unit = ctor && this.index.unitOf(ctor);
+      if (unit) units.push(unit);
+    }
+    if (ts.isVariableDeclaration(declaration) && declaration.initializer && !direct) {
+      const init = skipOuterExpressions(declaration.initializer);
+      if (ts.isIdentifier(init) || ts.isPropertyAccessExpression(init)) units.push(...this.functionTargets(init));
+    }
+    if (ts.isExportAssignment(declaration) && !direct) {
+      const init = skipOuterExpressions(declaration.expression);
+      if (ts.isIdentifier(init)) units.push(...this.functionTargets(init));
+    }
+    // Dynamic dispatch: a method called through an interface or a base class reaches every implementation.
+    const memberName = memberNameOf(declaration);
+    const container = declaration.parent;
+    if (memberName && container && (ts.isInterfaceDeclaration(container) || ts.isClassLike(container)) && this.index.isAnalysed(container.getSourceFile().fileName)) {
+      for (const sub of this.index.subtypesOf(container)) {
+        for (const member of sub.members) {
+          if (memberNameOf(member) === memberName) {
+            const unit = this.index.unitOf(member);
+            if (unit) units.push(unit);
+          }
+        }
+      }
+    }
+    return units;
+  }
+
+  /** How a call resolves: to project code, to a library, to a function value passed in, or not at all. */
+  resolveCall(call: ts.CallExpression | ts.NewExpression | ts.TaggedTemplateExpression): CallResolution {
+    const callee = ts.isTaggedTemplateExpression(call) ? call.tag : call.expression;
+    const units = this.functionTargets(callee);
+    if (units.length > 0) return { kind: "code", units };
+    const expr = skipOuterExpressions(callee);
+    if (expr.kind === ts.SyntaxKind.SuperKeyword || expr.kind === ts.SyntaxKind.ImportKeyword) return { kind: "external" };
+    const declarations = this.declarationsOf(expr);
+    if (declarations.length > 0) {
+      if (declarations.some((d) => !this.index.isAnalysed(d.getSourceFile().fileName))) return { kind: "external" };
+      if (declarations.some((d) => ts.isParameter(d) || ts.isBindingElement(d) || isFunctionTyped(d))) return { kind: "indirect" };
+      return { kind: "external" };
+    }
+    const base = ts.isPropertyAccessExpression(expr) || ts.isElementAccessExpression(expr) ? expr.expression : expr;
+    if (this.origins(base).length > 0 || (ts.isIdentifier(expr) && this.importOf(expr))) return { kind: "external" };
+    return { kind: "unresolved" };
+  }
+
+  /** The import an identifier is bound to, read from the import declaration itself (works with no node_modules). */
+  importOf(identifier: ts.Identifier): { module: string; path: string } | undefined {
+    const symbol = this.symbolAt(identifier);
+    const declaration = symbol?.declarations?.[0];
+    return declaration ? importBinding(declaration) : undefined;
+  }
+
+  /** Library origins of a value, from its declarations and, when they say nothing, its type. */
+  origins(expression: ts.Expression): Origin[] {
+    const expr = skipOuterExpressions(expression);
+    const cached = this.originCache.get(expr);
+    if (cached) return cached;
+    if (this.inProgress.has(expr)) return [];
+    this.inProgress.add(expr);
+    let result = this.syntacticOrigins(expr);
+    if (result.length === 0) result = this.typedOrigins(expr);
+    this.inProgress.delete(expr);
+    result = dedupe(result);
+    this.originCache.set(expr, result);
+    return result;
+  }
+
+  private syntacticOrigins(expr: ts.Expression): Origin[] {
+    if (ts.isIdentifier(expr)) return this.symbolOrigins(expr);
+    if (expr.kind === ts.SyntaxKind.ThisKeyword) {
+      const cls = ts.findAncestor(expr, ts.isClassLike);
+      return cls ? this.heritageOrigins(cls, "instance") : [];
+    }
+    if (ts.isPropertyAccessExpression(expr)) {
+      const base = this.origins(expr.expression).map((o) => (o.form === "value" ? { ...o, path: joinPath(o.path, expr.name.text) } : { ...o, form: "derived" as const }));
+      return base.length > 0 ? base : this.symbolOrigins(expr);
+    }
+    if (ts.isElementAccessExpression(expr)) return this.origins(expr.expression).map((o) => ({ ...o, form: "derived" }));
+    if (ts.isCallExpression(expr)) {
+      const callee = this.origins(expr.expression).map((o) => ({ ...o, form: o.form === "value" ? ("instance" as const) : ("derived" as const) }));
+      if (isRequireCall(expr)) return [{ module: (expr.arguments[0] as ts.StringLiteral).text, path: "default", form: "value", typed: false }];
+      return callee.length > 0 ? callee : this.returnedOrigins(expr);
+    }
+    if (ts.isNewExpression(expr)) {
+      const callee = this.origins(expr.expression).map((o) => ({ ...o, form: "instance" as const }));
+      if (callee.length > 0) return callee;
+      const cls = this.declarationsOf(expr.expression).find(ts.isClassLike);
+      return cls ? this.heritageOrigins(cls, "instance") : [];
+    }
+    if (ts.isConditionalExpression(expr)) return [...this.origins(expr.whenTrue), ...this.origins(expr.whenFalse)];
+    if (ts.isBinaryExpression(expr) && (expr.operatorToken.kind === ts.SyntaxKind.BarBarToken || expr.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken)) {
+      return [...this.origins(expr.left), ...this.origins(expr.right)];
+    }
+    return [];
+  }
+
+  private symbolOrigins(node: ts.Identifier | ts.PropertyAccessExpression): Origin[] {
+    const symbol = this.symbolAt(node);
+    if (!symbol) return [];
+    const origins: Origin[] = [];
+    for (const declaration of symbol.declarations ?? []) origins.push(...this.declarationOrigins(declaration, symbol));
+    return origins;
+  }
+
+  private declarationOrigins(declaration: ts.Declaration, symbol: ts.Symbol): Origin[] {
+    const binding = importBinding(declaration);
+    if (binding) {
+      if (!binding.module.startsWith(".")) return [{ module: binding.module, path: binding.path, form: "value", typed: false }];
+      const checker = this.checkerFor(declaration);
+      const target = checker && safeAliased(checker, symbol);
+      return (target?.declarations ?? []).flatMap((d) => this.declarationOrigins(d, target!));
+    }
+    if (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration) || ts.isPropertySignature(declaration) || ts.isParameter(declaration)) {
+      if (ts.isVariableDeclaration(declaration) && !ts.isIdentifier(declaration.name)) return [];
+      const fromInit = "initializer" in declaration && declaration.initializer ? this.origins(declaration.initializer) : [];
+      if (fromInit.length > 0) return fromInit;
+      if (declaration.type) return this.typeOrigins(declaration.type);
+      if (ts.isParameter(declaration)) return this.callbackParameterOrigins(declaration);
+      return [];
+    }
+    if (ts.isBindingElement(declaration)) {
+      const pattern = declaration.parent;
+      const holder = pattern.parent;
+      const name = declaration.propertyName ? textOf(declaration.propertyName) : ts.isIdentifier(declaration.name) ? declaration.name.text : undefined;
+      if (!name) return [];
+      let base: Origin[] = [];
+      if (ts.isVariableDeclaration(holder) && holder.initializer) base = this.origins(holder.initializer);
+      else if (ts.isParameter(holder)) base = holder.type ? this.typeOrigins(holder.type) : this.callbackParameterOrigins(holder);
+      return base.map((o) => (o.form === "value" ? { ...o, path: joinPath(o.path, name) } : { ...o, form: "derived" }));
+    }
+    if (ts.isClassLike(declaration)) return this.heritageOrigins(declaration, "value");
+    if (ts.isShorthandPropertyAssignment(declaration)) return this.origins(declaration.name);
+    if (ts.isPropertyAssignment(declaration)) return this.origins(declaration.initializer);
+    return [];
+  }
+
+  /** A parameter of a callback passed to a library call derives from that call's receiver (`db.transaction(async (tx) => …)`). */
+  private callbackParameterOrigins(parameter: ts.ParameterDeclaration): Origin[] {
+    const fn = parameter.parent;
+    if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return [];
+    let holder: ts.Node = fn.parent;
+    while (ts.isPropertyAssignment(holder) || ts.isObjectLiteralExpression(holder) || ts.isArrayLiteralExpression(holder)) holder = holder.parent;
+    if (!ts.isCallExpression(holder) && !ts.isNewExpression(holder)) return [];
+    const callee = holder.expression;
+    const base = ts.isPropertyAccessExpression(callee) ? this.origins(callee.expression) : this.origins(callee);
+    return base.map((o) => ({ ...o, form: "derived" }));
+  }
+
+  private typeOrigins(type: ts.TypeNode): Origin[] {
+    if (ts.isUnionTypeNode(type) || ts.isIntersectionTypeNode(type)) return type.types.flatMap((t) => this.typeOrigins(t));
+    if (ts.isParenthesizedTypeNode(type)) return this.typeOrigins(type.type);
+    if (!ts.isTypeReferenceNode(type)) return [];
+    const names: string[] = [];
+    let left: ts.EntityName = type.typeName;
+    while (ts.isQualifiedName(left)) {
+      names.unshift(left.right.text);
+      left = left.left;
+    }
+    const symbol = this.symbolAt(left);
+    const origins: Origin[] = [];
+    for (const declaration of symbol?.declarations ?? []) {
+      const binding = importBinding(declaration);
+      if (binding && !binding.module.startsWith(".")) {
+        origins.push({ module: binding.module, path: [binding.path, ...names].filter(Boolean).join("."), form: "instance", typed: false });
+      } else if (names.length === 0) {
+        const target = binding ? safeAliased(this.checkerFor(declaration)!, symbol!) : symbol;
+        for (const d of target?.declarations ?? []) {
+          if (ts.isClassLike(d) || ts.isInterfaceDeclaration(d)) origins.push(...this.heritageOrigins(d, "instance"));
+        }
+      }
+    }
+    return origins;
+  }
+
+  /** A project class extending a library class (`class PrismaService extends PrismaClient`) carries the base's origin. */
+  private heritageOrigins(cls: ts.ClassLikeDeclaration | ts.InterfaceDeclaration, form: Origin["form"]): Origin[] {
+    const origins: Origin[] = [];
+    for (const clause of cls.heritageClauses ?? []) {
+      if (clause.token !== ts.SyntaxKind.ExtendsKeyword) continue;
+      for (const type of clause.types) {
+        origins.push(...this.origins(type.expression).map((o) => ({ ...o, form: o.form === "value" ? form : o.form })));
+      }
+    }
+    return origins;
+  }
+
+  /** What a project function called here returns (one level of `return new Redis()`-style factories). */
+  private returnedOrigins(call: ts.CallExpression): Origin[] {
+    const origins: Origin[] = [];
+    for (const unit of this.functionTargets(call.expression)) {
+      const body = unit.node.body;
+      if (!body) continue;
+      if (!ts.isBlock(body)) {
+        origins.push(...this.origins(body));
+        continue;
+      }
+      const visit = (node: ts.Node): void => {
+        if (isFunctionNode(node)) return;
+        if (ts.isReturnStatement(node) && node.expression) origins.push(...this.origins(node.expression));
+        ts.forEachChild(node, visit);
+      };
+      ts.forEachChild(body, visit);
+    }
+    return origins;
+  }
+
+  private typedOrigins(expr: ts.Expression): Origin[] {
+    const checker = this.checkerFor(expr);
+    if (!checker) return [];
+    let type: ts.Type;
+    try {
+      type = checker.getTypeAtLocation(expr);
+    } catch {
+      return [];
+    }
+    const origins: Origin[] = [];
+    for (const t of type.isUnion() ? type.types : [type]) {
+      const symbol = t.aliasSymbol ?? t.getSymbol();
+      const declaration = symbol?.declarations?.[0];
+      if (!symbol || !declaration) continue;
+      const pkg = packageOf(declaration.getSourceFile().fileName);
+      if (pkg) origins.push({ module: pkg, path: symbol.getName(), form: "instance", typed: true });
+    }
+    return origins;
+  }
+}
+
+/** What a rule or finder expects a value to be: made from these exports (untyped) or of these declared types (typed). */
+export interface OriginSpec {
+  exports?: string[];
+  types?: string[];
+  forms?: Origin["form"][];
+}
+
+export function originMatches(origins: Origin[], modules: string[], spec: OriginSpec): boolean {
+  const forms = spec.forms ?? ["instance", "derived"];
+  return origins.some((o) => {
+    if (!modules.includes(o.module)) return false;
+    if (o.typed) return spec.types !== undefined && (spec.types.includes("*") || spec.types.includes(o.path));
+    return forms.includes(o.form) && spec.exports !== undefined && (spec.exports.includes("*") || spec.exports.includes(o.path));
+  });
+}
+
+/** The module and export path an import-like declaration binds, or undefined. */
+export function importBinding(declaration: ts.Node): { module: string; path: string } | undefined {
+  if (ts.isImportSpecifier(declaration)) {
+    const module = moduleOf(declaration.parent.parent.parent);
+    const imported = declaration.propertyName ?? declaration.name;
+    return module === undefined ? undefined : { module, path: textOf(imported) };
+  }
+  if (ts.isImportClause(declaration)) {
+    const module = moduleOf(declaration.parent);
+    return module === undefined ? undefined : { module, path: "default" };
+  }
+  if (ts.isNamespaceImport(declaration)) {
+    const module = moduleOf(declaration.parent.parent);
+    return module === undefined ? undefined : { module, path: "" };
+  }
+  if (ts.isImportEqualsDeclaration(declaration) && ts.isExternalModuleReference(declaration.moduleReference)) {
+    const expr = declaration.moduleReference.expression;
+    return ts.isStringLiteral(expr) ? { module: expr.text, path: "default" } : undefined;
+  }
+  if (ts.isVariableDeclaration(declaration) && declaration.initializer && ts.isIdentifier(declaration.name)) {
+    const init = skipOuterExpressions(declaration.initializer);
+    if (ts.isCallExpression(init) && isRequireCall(init)) return { module: (init.arguments[0] as ts.StringLiteral).text, path: "default" };
+  }
+  return undefined;
+}
+
+function moduleOf(importDeclaration: ts.ImportDeclaration | ts.JSDocImportTag): string | undefined {
+  return ts.isStringLiteral(importDeclaration.moduleSpecifier) ? importDeclaration.moduleSpecifier.text : undefined;
+}
+
+function isRequireCall(call: ts.CallExpression): boolean {
+  return ts.isIdentifier(call.expression) && call.expression.text === "require" && call.arguments.length === 1 && ts.isStringLiteral(call.arguments[0]!);
+}
+
+function textOf(name: ts.ModuleExportName | ts.PropertyName): string {
+  return ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isPrivateIdentifier(name) ? name.text : "";
+}
+
+function joinPath(base: string, name: string): string {
+  return base ? `${base}.${name}` : name;
+}
+
+function memberNameOf(node: ts.Node): string | undefined {
+  if ((ts.isMethodDeclaration(node) || ts.isMethodSignature(node) || ts.isPropertyDeclaration(node) || ts.isPropertySignature(node)) && node.name) {
+    return textOf(node.name);
+  }
+  return undefined;
+}
+
+function isFunctionTyped(declaration: ts.Node): boolean {
+  return (ts.isPropertySignature(declaration) || ts.isPropertyDeclaration(declaration)) && declaration.type !== undefined && ts.isFunctionTypeNode(declaration.type);
+}
+
+/** The npm package a file under node_modules belongs to (`@aws-sdk/client-dynamodb`), or undefined for project and lib files. */
+export function packageOf(fileName: string): string | undefined {
+  const marker = "/node_modules/";
+  const at = fileName.lastIndexOf(marker);
+  if (at < 0) return undefined;
+  const rest = fileName.slice(at + marker.length).split("/");
+  if (rest[0] === "@types" && rest[1]) return rest[1].includes("__") ? `@${rest[1].replace("__", "/")}` : rest[1];
+  return rest[0]!.startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0];
+}
+
+function dedupe(origins: Origin[]): Origin[] {
+  const seen = new Set<string>();
+  return origins.filter((o) => {
+    const key = `${o.module}|${o.path}|${o.form}|${o.typed}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+

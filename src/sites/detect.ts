@@ -1,0 +1,297 @@
+// Detect coordination sites: every call, decorator and SQL text in the analysed files, matched against the rules as data.
+import { ts } from "ts-morph";
+import type { Resource, Site } from "../model/report.js";
+import { skipOuterExpressions } from "../scan/code-index.js";
+import type { CodeIndex } from "../scan/code-index.js";
+import type { Origin, Resolver } from "../scan/resolve.js";
+import { importBinding, originMatches } from "../scan/resolve.js";
+import { MODULE_FUNCTION, positionOf, propertyNameText, type CallNode, type FunctionUnit } from "../scan/units.js";
+import type { LoadedRule, ValueRef } from "./rules.js";
+import { sqlFeatures, sqlTextOf } from "./sql.js";
+
+export interface DetectedSite {
+  site: Site;
+  /** The call or decorator that is the site. */
+  node: ts.Node;
+  /** The function the site runs in (for a decorator: the decorated method); undefined at top level. */
+  unit: FunctionUnit | undefined;
+  rule: LoadedRule;
+}
+
+export function detectSites(index: CodeIndex, resolver: Resolver, allRules: LoadedRule[]): DetectedSite[] {
+  const imported = index.importedModules;
+  const rules = allRules.filter((rule) => rule.match.global !== undefined || rule.modules.some((m) => imported.has(m)));
+  const byMethod = new Map<string, LoadedRule[]>();
+  const functionRules: LoadedRule[] = [];
+  const decoratorRules: LoadedRule[] = [];
+  for (const rule of rules) {
+    if (rule.match.method) {
+      for (const name of rule.match.method) byMethod.set(name, [...(byMethod.get(name) ?? []), rule]);
+    } else if (rule.match.function) {
+      functionRules.push(rule);
+    } else if (rule.match.decorator) {
+      decoratorRules.push(rule);
+    }
+  }
+
+  const found: DetectedSite[] = [];
+  for (const scan of index.files) {
+    const relativeFile = index.code.relative(scan.sourceFile.fileName);
+    const emit = (rule: LoadedRule, locateAt: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra: Partial<Site> = {}): void => {
+      const pos = typeof locateAt === "number" ? lineColumn(scan.sourceFile, locateAt) : positionOf(locateAt, scan.sourceFile);
+      const site: Site = {
+        kind: rule.kind,
+        rule: rule.id,
+        api: rule.api,
+        file: relativeFile,
+        line: pos.line,
+        column: pos.column,
+        function: unit ? unit.name : MODULE_FUNCTION,
+        ...extra,
+      };
+      if (rule.delivery) site.delivery = true;
+      found.push({ site, node, unit, rule });
+    };
+
+    for (const { node: call, unit } of scan.calls) {
+      const callee = ts.isTaggedTemplateExpression(call) ? call.tag : call.expression;
+      const target = skipOuterExpressions(callee);
+      if (ts.isPropertyAccessExpression(target)) {
+        for (const rule of byMethod.get(target.name.text) ?? []) {
+          if (!receiverMatches(rule, target.expression, resolver, imported)) continue;
+          matchCall(rule, call, target.name, unit, emit);
+        }
+      }
+      if (functionRules.length > 0 && (ts.isIdentifier(target) || ts.isPropertyAccessExpression(target))) {
+        const origins = valueOrigins(resolver, target);
+        for (const rule of functionRules) {
+          if (!origins.some((o) => rule.modules.includes(o.module) && rule.match.function!.includes(o.path))) continue;
+          matchCall(rule, call, ts.isPropertyAccessExpression(target) ? target.name : target, unit, emit);
+        }
+      }
+    }
+
+    if (decoratorRules.length > 0) {
+      for (const unit of scan.units) {
+        for (const decorator of unit.decorators) {
+          const expr = ts.isCallExpression(decorator.expression) ? decorator.expression.expression : decorator.expression;
+          const origins = valueOrigins(resolver, expr);
+          for (const rule of decoratorRules) {
+            if (origins.some((o) => rule.modules.includes(o.module) && rule.match.decorator!.includes(o.path))) {
+              const extra: Partial<Site> = {};
+              if (rule.isolation && ts.isCallExpression(decorator.expression)) {
+                const level = isolationOf(decorator.expression, rule.isolation);
+                if (level) extra.isolation = level;
+              }
+              emit(rule, decorator, decorator, unit, extra);
+            }
+          }
+        }
+      }
+    }
+  }
+  return found;
+
+  function matchCall(
+    rule: LoadedRule,
+    call: CallNode,
+    nameNode: ts.Node,
+    unit: FunctionUnit | undefined,
+    emit: (rule: LoadedRule, at: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra?: Partial<Site>) => void,
+  ): void {
+    const args = argumentsOf(call);
+    const condition = rule.match.args;
+    let locateAt: ts.Node | number = nameNode;
+    if (condition) {
+      if (condition.minArgs !== undefined && args.length < condition.minArgs) return;
+      if (condition.literal && !args.some((a) => isLiteralIn(a, condition.literal!))) return;
+      if (condition.property) {
+        const property = findProperty(args, condition.property);
+        if (!property) return;
+        locateAt = property.name;
+      }
+      if (condition.iterates && !iteratesOver(args[0], new RegExp(condition.iterates, "i"))) return;
+    }
+    const extra: Partial<Site> = {};
+    if (rule.isolation) {
+      const level = isolationOf(call, rule.isolation);
+      if (level) extra.isolation = level;
+    }
+    if (rule.resource) {
+      const resource = resourceOf(call, rule.resource, resolver);
+      if (resource) extra.resource = resource;
+    }
+    if (!rule.match.sql) {
+      emit(rule, locateAt, call, unit, extra);
+      return;
+    }
+    const text = sqlArgument(call, resolver);
+    if (!text) return;
+    for (const match of sqlFeatures(text.text)) {
+      if (!rule.match.sql.includes(match.feature)) continue;
+      const sqlExtra: Partial<Site> = { ...extra };
+      if (match.isolation) sqlExtra.isolation = match.isolation;
+      if (match.resource) sqlExtra.resource = match.resource;
+      emit(rule, text.sourcePos[match.offset] ?? call.getStart(), call, unit, sqlExtra);
+    }
+  }
+}
+
+function receiverMatches(rule: LoadedRule, receiver: ts.Expression, resolver: Resolver, imported: ReadonlySet<string>): boolean {
+  const { on, global } = rule.match;
+  if (global !== undefined) {
+    const expr = skipOuterExpressions(receiver);
+    if (!ts.isIdentifier(expr) || expr.text !== global) return false;
+    const declaration = resolver.symbolAt(expr)?.declarations?.[0];
+    return !declaration || !resolver.index.isAnalysed(declaration.getSourceFile().fileName);
+  }
+  if (!on) return false;
+  if (on.any) return rule.modules.some((m) => imported.has(m));
+  return originMatches(resolver.origins(receiver), rule.modules, on);
+}
+
+/** Origins of a callee used as a value (an imported function, a module member). */
+function valueOrigins(resolver: Resolver, expr: ts.Expression): Origin[] {
+  if (ts.isIdentifier(expr)) {
+    const binding = resolver.importOf(expr);
+    if (binding) return [{ module: binding.module, path: binding.path, form: "value", typed: false }];
+  }
+  return resolver.origins(expr).filter((o) => o.form === "value");
+}
+
+function argumentsOf(call: CallNode): readonly ts.Expression[] {
+  if (ts.isTaggedTemplateExpression(call)) return [call.template];
+  return call.arguments ?? [];
+}
+
+function isLiteralIn(arg: ts.Expression, values: string[]): boolean {
+  const expr = skipOuterExpressions(arg);
+  if (!ts.isStringLiteralLike(expr)) return false;
+  const text = expr.text.toUpperCase();
+  return values.some((v) => v.toUpperCase() === text);
+}
+
+function findProperty(args: readonly ts.Expression[], names: string[]): ts.PropertyAssignment | ts.ShorthandPropertyAssignment | undefined {
+  for (const arg of args) {
+    const expr = skipOuterExpressions(arg);
+    if (!ts.isObjectLiteralExpression(expr)) continue;
+    for (const property of expr.properties) {
+      if ((ts.isPropertyAssignment(property) || ts.isShorthandPropertyAssignment(property)) && names.includes(propertyNameText(property.name))) {
+        if (ts.isPropertyAssignment(property) && isFalsy(property.initializer)) continue;
+        return property;
+      }
+    }
+  }
+  return undefined;
+}
+
+function isFalsy(expr: ts.Expression): boolean {
+  return expr.kind === ts.SyntaxKind.FalseKeyword || expr.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(expr) && expr.text === "undefined");
+}
+
+/** `Promise.all(shards.map(…))`: the first argument maps over a collection whose name matches. */
+function iteratesOver(arg: ts.Expression | undefined, pattern: RegExp): boolean {
+  if (!arg) return false;
+  const expr = skipOuterExpressions(arg);
+  if (!ts.isCallExpression(expr)) return false;
+  const callee = expr.expression;
+  let collection: ts.Expression | undefined;
+  if (ts.isPropertyAccessExpression(callee) && ["map", "flatMap"].includes(callee.name.text)) collection = callee.expression;
+  else if (ts.isPropertyAccessExpression(callee) && callee.name.text === "from" && ts.isIdentifier(callee.expression) && callee.expression.text === "Array") collection = expr.arguments[0];
+  if (!collection) return false;
+  const inner = skipOuterExpressions(collection);
+  const name = ts.isIdentifier(inner) ? inner.text : ts.isPropertyAccessExpression(inner) ? inner.name.text : ts.isCallExpression(inner) ? calleeName(inner) : undefined;
+  return name !== undefined && pattern.test(name);
+}
+
+function calleeName(call: ts.CallExpression): string | undefined {
+  const callee = call.expression;
+  return ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+}
+
+function valueAt(call: CallNode, ref: ValueRef): ts.Expression | undefined {
+  const args = argumentsOf(call);
+  if (ref.argument !== undefined) return args[ref.argument];
+  if (ref.property) {
+    const property = findProperty(args, [ref.property]);
+    if (property && ts.isPropertyAssignment(property)) return property.initializer;
+    if (property && ts.isShorthandPropertyAssignment(property)) return property.name;
+  }
+  return undefined;
+}
+
+function isolationOf(call: CallNode, ref: ValueRef): string | undefined {
+  const value = valueAt(call, ref);
+  return value ? isolationText(value) : undefined;
+}
+
+/** `"SERIALIZABLE"`, `IsolationLevel.Serializable`, or `{ isolationLevel: … }`. */
+function isolationText(value: ts.Expression): string | undefined {
+  const expr = skipOuterExpressions(value);
+  if (ts.isStringLiteralLike(expr)) return normaliseIsolation(expr.text);
+  if (ts.isPropertyAccessExpression(expr)) return normaliseIsolation(expr.name.text);
+  if (ts.isObjectLiteralExpression(expr)) {
+    const nested = findProperty([expr], ["isolationLevel"]);
+    if (nested && ts.isPropertyAssignment(nested)) return isolationText(nested.initializer);
+  }
+  return undefined;
+}
+
+export function normaliseIsolation(text: string): string | undefined {
+  const words = text
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .replace(/[_-]+/g, " ")
+    .trim()
+    .toUpperCase();
+  return /^(SERIALIZABLE|REPEATABLE READ|READ COMMITTED|READ UNCOMMITTED|SNAPSHOT)$/.test(words) ? words : undefined;
+}
+
+function resourceOf(call: CallNode, ref: ValueRef, resolver: Resolver): Resource | undefined {
+  const value = valueAt(call, ref);
+  if (!value) return undefined;
+  const expression = value.getText().replace(/\s+/g, " ").slice(0, 120);
+  return { expression, constant: isConstant(value, resolver, 0) };
+}
+
+/** Same value for every request: literals, arrays of them, and `const` names bound to them. */
+function isConstant(value: ts.Expression, resolver: Resolver, depth: number): boolean {
+  const expr = skipOuterExpressions(value);
+  if (ts.isStringLiteralLike(expr) || ts.isNumericLiteral(expr)) return true;
+  if (ts.isArrayLiteralExpression(expr)) return expr.elements.length > 0 && expr.elements.every((e) => isConstant(e, resolver, depth));
+  if (ts.isTemplateExpression(expr)) return expr.templateSpans.every((s) => isConstant(s.expression, resolver, depth));
+  if ((ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr)) && depth < 4) {
+    const declaration = resolver.declarationsOf(expr)[0];
+    if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && ts.getCombinedNodeFlags(declaration) & ts.NodeFlags.Const) {
+      return isConstant(declaration.initializer, resolver, depth + 1);
+    }
+    if (declaration && (ts.isEnumMember(declaration) || (ts.isPropertyDeclaration(declaration) && declaration.initializer && isReadonlyStatic(declaration)))) return true;
+  }
+  return false;
+}
+
+function isReadonlyStatic(declaration: ts.PropertyDeclaration): boolean {
+  const modifiers = ts.getModifiers(declaration) ?? [];
+  return modifiers.some((m) => m.kind === ts.SyntaxKind.StaticKeyword) && modifiers.some((m) => m.kind === ts.SyntaxKind.ReadonlyKeyword);
+}
+
+/** The SQL of a call's first argument: a literal, a template, or a `const` bound to one. */
+function sqlArgument(call: CallNode, resolver: Resolver) {
+  const first = argumentsOf(call)[0];
+  if (!first) return undefined;
+  let expr: ts.Node = skipOuterExpressions(first);
+  if (ts.isObjectLiteralExpression(expr)) {
+    const text = findProperty([expr], ["text", "sql"]);
+    if (!text || !ts.isPropertyAssignment(text)) return undefined;
+    expr = skipOuterExpressions(text.initializer);
+  }
+  if (ts.isIdentifier(expr)) {
+    const declaration = resolver.declarationsOf(expr)[0];
+    if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && !importBinding(declaration)) expr = skipOuterExpressions(declaration.initializer);
+  }
+  return sqlTextOf(expr);
+}
+
+function lineColumn(sourceFile: ts.SourceFile, pos: number): { line: number; column: number } {
+  const { line, character } = sourceFile.getLineAndCharacterOfPosition(pos);
+  return { line: line + 1, column: character + 1 };
+}

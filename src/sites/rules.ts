@@ -1,0 +1,112 @@
+// The coordination knowledge base: rule files (one per library) loaded from rules/ and validated against their JSON schema.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv, type ErrorObject } from "ajv";
+import type { SiteKind } from "../model/report.js";
+import type { OriginSpec } from "../scan/resolve.js";
+import { CoordlintError } from "../model/errors.js";
+
+export type SqlFeature = "begin" | "set-isolation" | "for-update" | "for-share" | "lock-table" | "advisory-lock";
+
+export interface ReceiverSpec extends OriginSpec {
+  any?: boolean;
+}
+
+export interface ArgCondition {
+  literal?: string[];
+  property?: string[];
+  iterates?: string;
+  minArgs?: number;
+}
+
+export interface Matcher {
+  method?: string[];
+  on?: ReceiverSpec;
+  function?: string[];
+  decorator?: string[];
+  global?: string;
+  sql?: SqlFeature[];
+  args?: ArgCondition;
+}
+
+export interface ValueRef {
+  argument?: number;
+  property?: string;
+}
+
+export interface SiteRule {
+  id: string;
+  kind: SiteKind;
+  api: string;
+  description: string;
+  match: Matcher;
+  resource?: ValueRef;
+  isolation?: ValueRef;
+  delivery?: boolean;
+}
+
+export interface RuleFile {
+  library: string;
+  description: string;
+  docs?: string;
+  modules: string[];
+  sites: SiteRule[];
+}
+
+/** A site rule with the modules of the file it came from. */
+export interface LoadedRule extends SiteRule {
+  library: string;
+  modules: string[];
+  source: string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const BUILTIN_RULES_DIR = path.resolve(here, "../../rules");
+const SCHEMA_PATH = path.resolve(here, "../schema/rule-file.schema.json");
+
+let validator: ReturnType<Ajv["compile"]> | undefined;
+
+function validate(data: unknown): ErrorObject[] {
+  if (!validator) {
+    const schema = JSON.parse(fs.readFileSync(SCHEMA_PATH, "utf8")) as object;
+    validator = new Ajv({ allErrors: false, strict: false }).compile(schema);
+  }
+  return validator(data) ? [] : [...(validator.errors ?? [])];
+}
+
+/** Load and validate rule files; a malformed file is a config error naming the file and the JSON path. */
+export function loadRules(files: string[] = builtinRuleFiles()): LoadedRule[] {
+  const rules: LoadedRule[] = [];
+  const ids = new Map<string, string>();
+  for (const file of files) {
+    let data: unknown;
+    try {
+      data = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new CoordlintError("config", `Invalid rule file ${file}: ${(error as Error).message}`);
+    }
+    const errors = validate(data);
+    if (errors.length > 0) {
+      const first = errors[0]!;
+      const where = first.instancePath || "/";
+      throw new CoordlintError("config", `Invalid rule file ${file} at ${where}: ${first.message ?? "invalid"}`);
+    }
+    const ruleFile = data as RuleFile;
+    for (const site of ruleFile.sites) {
+      const previous = ids.get(site.id);
+      if (previous) throw new CoordlintError("config", `Invalid rule file ${file}: rule id "${site.id}" is already defined in ${previous}`);
+      ids.set(site.id, file);
+      rules.push({ ...site, library: ruleFile.library, modules: ruleFile.modules, source: file });
+    }
+  }
+  return rules;
+}
+
+export function builtinRuleFiles(): string[] {
+  return fs
+    .readdirSync(BUILTIN_RULES_DIR)
+    .filter((name) => name.endsWith(".json"))
+    .sort()
+    .map((name) => path.join(BUILTIN_RULES_DIR, name));
+}
