@@ -10,6 +10,7 @@ import { buildIndex } from "./scan/code-index.js";
 import { Resolver } from "./scan/resolve.js";
 import { detectSites } from "./sites/detect.js";
 import { builtinRuleFiles, loadRules } from "./sites/rules.js";
+import { addWrapperSites } from "./sites/wrappers.js";
 
 export interface AnalyzeOptions {
   /** Files or directories to analyse (default: the working directory). */
@@ -30,9 +31,9 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
   const index = buildIndex(code);
   const resolver = new Resolver(index);
   const found = findHandlers(index, resolver);
-  const detected = detectSites(index, resolver, rules);
+  const { sites: detected, contained } = addWrapperSites(index, resolver, detectSites(index, resolver, rules));
   const siteItems: Reachable[] = detected.map((d) => ({ unit: d.unit, pos: d.node.getStart(), line: d.site.line }));
-  const graph = buildCallGraph(index, resolver, siteItems);
+  const graph = buildCallGraph(index, resolver, siteItems, contained);
   const handlers = found.map((h) => classifyHandler(h, detected, graph, code.relative));
 
   const sites = detected.map((d) => d.site).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));

@@ -46,8 +46,9 @@ export interface CallGraph {
 
 /**
  * @param siteItems the coordination sites, each with the unit it runs in; their ids are their indices.
+ * @param contained per unit id, items that do not propagate to its callers (a wrapper's primitive: callers have a use site).
  */
-export function buildCallGraph(index: CodeIndex, resolver: Resolver, siteItems: Reachable[]): CallGraph {
+export function buildCallGraph(index: CodeIndex, resolver: Resolver, siteItems: Reachable[], contained: ReadonlyMap<number, ReadonlySet<number>> = new Map()): CallGraph {
   const items: Reachable[] = [...siteItems];
   const firstUnresolved = items.length;
   const own = new Map<number, number[]>();
@@ -97,7 +98,9 @@ export function buildCallGraph(index: CodeIndex, resolver: Resolver, siteItems: 
         if (!target) continue;
         const step = edge.inline ? 0 : 1;
         const pos = edge.call.getStart();
+        const stays = edge.inline ? undefined : contained.get(edge.to.id);
         for (const [item, hop] of target) {
+          if (stays?.has(item)) continue;
           const candidate: Hop = { dist: hop.dist + step, pos, line: edge.line, next: edge.to, inline: edge.inline };
           if (better(candidate, map.get(item))) {
             map.set(item, candidate);

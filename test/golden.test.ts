@@ -1,0 +1,58 @@
+// Golden test: every fixture service analysed twice (with types, and with node_modules out of reach), compared exactly with its expected.json.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { analyze, type Diagnostic, type Handler, type Site } from "../src/index.js";
+
+interface Expected {
+  description: string;
+  handlers: Omit<Handler, "unresolved">[];
+  sites: Site[];
+  diagnostics?: Diagnostic[];
+  /** What the run without node_modules must report where it differs from the typed run. */
+  untyped?: { handlers?: Omit<Handler, "unresolved">[]; sites?: Site[] };
+}
+
+const FIXTURES = path.resolve(import.meta.dirname, "../fixtures");
+const fixtureNames = fs
+  .readdirSync(FIXTURES)
+  .filter((name) => fs.existsSync(path.join(FIXTURES, name, "expected.json")))
+  .sort();
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-untyped-"));
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+function verdicts(report: Awaited<ReturnType<typeof analyze>>) {
+  return {
+    handlers: report.handlers.map(({ unresolved: _unresolved, ...rest }) => rest),
+    sites: report.sites,
+    diagnostics: report.diagnostics,
+  };
+}
+
+describe.each(fixtureNames)("fixture %s", (name) => {
+  const dir = path.join(FIXTURES, name);
+  const expected = JSON.parse(fs.readFileSync(path.join(dir, "expected.json"), "utf8")) as Expected;
+
+  it("matches expected.json with types resolved", async () => {
+    const report = await analyze({ paths: [dir] });
+    expect(verdicts(report)).toEqual({ handlers: expected.handlers, sites: expected.sites, diagnostics: expected.diagnostics ?? [] });
+  });
+
+  it("matches expected.json with node_modules out of reach", async () => {
+    // A copy outside the repository: module resolution finds no node_modules, as in most users' CI.
+    const copy = path.join(scratch, name);
+    fs.cpSync(dir, copy, { recursive: true });
+    const report = await analyze({ paths: [copy] });
+    expect(verdicts(report)).toEqual({
+      handlers: expected.untyped?.handlers ?? expected.handlers,
+      sites: expected.untyped?.sites ?? expected.sites,
+      diagnostics: expected.diagnostics ?? [],
+    });
+  });
+});
+
+it("has at least one fixture", () => {
+  expect(fixtureNames.length).toBeGreaterThan(0);
+});
