@@ -78,11 +78,11 @@ export function loadCode(options: LoadOptions): LoadedCode {
     });
     const added: string[] = [];
     for (const fileName of fileNames) {
+      claimed.add(fileName);
       const text = readSource(fileName, diagnostics, relative);
       if (text === undefined) continue;
       project.createSourceFile(fileName, text, { overwrite: true });
       added.push(fileName);
-      claimed.add(fileName);
     }
     if (added.length === 0) continue;
     const program = project.getProgram().compilerObject;

@@ -1,0 +1,3 @@
+export function half(value: number) {
+  return value / 2 +;
+}

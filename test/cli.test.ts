@@ -1,0 +1,140 @@
+// The CLI as a subprocess: exit codes, output channels, bad input, colour and determinism.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const BIN = path.join(ROOT, "dist/cli/bin.js");
+const CASES = path.join(ROOT, "test/cases");
+const EXAMPLE = path.join(ROOT, "fixtures/express-orders");
+
+function coordlint(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("coordlint CLI", () => {
+  it("prints handlers grouped by file with class, cost and evidence, and exits 0", () => {
+    const { code, stdout, stderr } = coordlint([EXAMPLE]);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    expect(stdout).toContain("\nsrc/routes/orders.ts\n");
+    expect(stdout).toMatch(/ {2}7:1 {2}coordinated {5}O\(N·W\) {2}POST \/orders {2}express\n/);
+    expect(stdout).toContain("↳ createOrder src/controllers/orders.ts:5 → OrderService.place src/services/order-service.ts:11 → LockService.withLock lock at src/services/order-service.ts:11:29");
+    expect(stdout).toContain("5 handlers: 1 coordinated, 1 data-dependent, 0 leveraged, 3 uncoordinated");
+  });
+
+  it("writes the JSON report, the same object analyze() returns", () => {
+    const { code, stdout } = coordlint([EXAMPLE, "-f", "json"]);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(Object.keys(report)).toEqual(["schemaVersion", "tool", "root", "handlers", "sites", "findings", "diagnostics", "summary"]);
+    expect(report.schemaVersion).toBe(1);
+    expect(report.root).toBe(EXAMPLE);
+    expect(report.summary).toEqual({ files: 10, handlers: 5, sites: 5, byClass: { coordinated: 1, "data-dependent": 1, leveraged: 0, uncoordinated: 3 } });
+  });
+
+  it("gives byte-identical output on repeated runs", () => {
+    const first = coordlint([EXAMPLE, "-f", "json"]).stdout;
+    const second = coordlint([EXAMPLE, "-f", "json"]).stdout;
+    expect(second).toBe(first);
+  });
+
+  it("writes to --output and creates its folder", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-out-"));
+    const target = path.join(dir, "reports", "coordlint.json");
+    const { code, stdout } = coordlint([EXAMPLE, "-f", "json", "-o", target]);
+    expect(code).toBe(0);
+    expect(stdout).toBe("");
+    expect(JSON.parse(fs.readFileSync(target, "utf8")).summary.handlers).toBe(5);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("exits 2 with one line for a path that does not exist", () => {
+    const { code, stdout, stderr } = coordlint(["no/such/dir"]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(`coordlint: No such file or directory: ${path.join(ROOT, "no/such/dir")}\n`);
+  });
+
+  it("exits 2 for a -p tsconfig that does not exist", () => {
+    const { code, stderr } = coordlint(["-p", "missing/tsconfig.json"]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`coordlint: Cannot find tsconfig: ${path.join(ROOT, "missing/tsconfig.json")}\n`);
+  });
+
+  it("exits 2 for an unknown format", () => {
+    const { code, stderr } = coordlint([EXAMPLE, "-f", "xml"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("error: option '-f, --format <name>' argument 'xml' is invalid. Allowed choices are json, stylish.");
+  });
+
+  it("exits 2 when the output file cannot be written", () => {
+    const { code, stderr } = coordlint([EXAMPLE, "-o", path.join(ROOT, "package.json", "x.txt")]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^coordlint: Cannot write .*x\.txt: E[A-Z]+\n$/);
+  });
+
+  it("reports a broken tsconfig as an error diagnostic and still analyses its folder (exit 1)", () => {
+    const { code, stdout } = coordlint([path.join(CASES, "broken-tsconfig"), "-f", "json"]);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout);
+    expect(report.diagnostics).toHaveLength(1);
+    expect(report.diagnostics[0]).toMatchObject({ severity: "error", file: "tsconfig.json" });
+    expect(report.diagnostics[0].message).toMatch(/^Cannot read tsconfig: .*; analysing its folder with default options$/);
+    expect(report.handlers.map((h: { name: string }) => h.name)).toEqual(["GET /ping"]);
+  });
+
+  it("reports a syntax error as a warning and analyses the rest (exit 0)", () => {
+    const { code, stdout } = coordlint([path.join(CASES, "syntax-error"), "-f", "json"]);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.diagnostics).toEqual([
+      { severity: "warning", file: "src/broken.ts", line: 2, column: 21, message: "Syntax error: Expression expected.; the rest of the file was analysed" },
+    ]);
+    expect(report.handlers.map((h: { name: string }) => h.name)).toEqual(["GET /ping"]);
+  });
+
+  it("hides warning diagnostics with --quiet", () => {
+    const { stdout } = coordlint([path.join(CASES, "syntax-error"), "-f", "json", "--quiet"]);
+    expect(JSON.parse(stdout).diagnostics).toEqual([]);
+  });
+
+  it("reports a binary file as an error diagnostic (exit 1) and analyses the others", () => {
+    const { code, stdout } = coordlint([path.join(CASES, "binary-file"), "-f", "json"]);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout);
+    expect(report.diagnostics).toEqual([{ severity: "error", file: "src/blob.ts", message: "Not a text file (contains NUL bytes); skipped" }]);
+    expect(report.handlers.map((h: { name: string }) => h.name)).toEqual(["GET /ping"]);
+  });
+
+  it("analyses a folder of .ts files with no tsconfig", () => {
+    const { code, stdout } = coordlint([path.join(CASES, "no-tsconfig"), "-f", "json"]);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.handlers.map((h: { name: string; class: string }) => [h.name, h.class])).toEqual([["POST /jobs/:id/run", "coordinated"]]);
+    expect(report.sites[0]).toMatchObject({ rule: "redlock/acquire", file: "server.ts", line: 9, column: 30, resource: { expression: "[`job:${req.params.id}`]", constant: false } });
+  });
+
+  it("colours stylish output only when asked or on a terminal", () => {
+    expect(coordlint([EXAMPLE]).stdout).not.toContain("\u001b[");
+    expect(coordlint([EXAMPLE], { FORCE_COLOR: "1", NO_COLOR: "" }).stdout).toContain("\u001b[");
+    expect(coordlint([EXAMPLE, "--color"]).stdout).toContain("\u001b[31m");
+    expect(coordlint([EXAMPLE, "--no-color"], { FORCE_COLOR: "1", NO_COLOR: "" }).stdout).not.toContain("\u001b[");
+  });
+
+  it("prints its version and help with examples", () => {
+    const version = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
+    expect(coordlint(["--version"])).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+    const help = coordlint(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Examples:");
+    expect(help.stdout).toContain("-p, --project <tsconfig>");
+  });
+});
