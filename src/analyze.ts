@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { buildCallGraph, type Reachable } from "./calls/summaries.js";
-import { classifyHandler } from "./classify/spectrum.js";
+import { classifier } from "./classify/spectrum.js";
 import { findHandlers } from "./handlers/find.js";
 import { loadCode } from "./load/project.js";
 import { compareLocations, SPECTRUM_CLASSES, type Report, type SpectrumClass } from "./model/report.js";
@@ -34,7 +34,7 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
   const { sites: detected, contained } = addWrapperSites(index, resolver, detectSites(index, resolver, rules));
   const siteItems: Reachable[] = detected.map((d) => ({ unit: d.unit, pos: d.node.getStart(), line: d.site.line }));
   const graph = buildCallGraph(index, resolver, siteItems, contained);
-  const handlers = found.map((h) => classifyHandler(h, detected, graph, code.relative));
+  const handlers = found.map(classifier({ sites: detected, graph, relative: code.relative }));
 
   const sites = detected.map((d) => d.site).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
   const byClass = Object.fromEntries(SPECTRUM_CLASSES.map((c) => [c, 0])) as Record<SpectrumClass, number>;

@@ -1,16 +1,37 @@
 // Classify: each handler takes the class of the most coordinated site it reaches; its evidence is every reachable site with its call path.
+import { ts } from "ts-morph";
 import { classRank, compareLocations, COST, KIND_CLASS, type Evidence, type Handler, type PathStep, type SpectrumClass } from "../model/report.js";
 import type { CallGraph } from "../calls/summaries.js";
 import type { FoundHandler } from "../handlers/find.js";
+import { skipOuterExpressions } from "../scan/code-index.js";
 import type { DetectedSite } from "../sites/detect.js";
 import type { FunctionUnit } from "../scan/units.js";
 
-export function classifyHandler(handler: FoundHandler, sites: DetectedSite[], graph: CallGraph, relative: (fileName: string) => string): Handler {
+export interface ClassifyContext {
+  sites: DetectedSite[];
+  graph: CallGraph;
+  relative: (fileName: string) => string;
+}
+
+export function classifier(context: ClassifyContext): (handler: FoundHandler) => Handler {
+  // Wrapper use sites written in a handler's middleware list (`app.use(transaction())`): the entry expression is the site.
+  const useSitesAt = new Map<ts.Node, number[]>();
+  context.sites.forEach((d, i) => {
+    if (d.primitive !== undefined) useSitesAt.set(d.node, [...(useSitesAt.get(d.node) ?? []), i]);
+  });
+  return (handler) => classifyHandler(handler, context, useSitesAt);
+}
+
+function classifyHandler(handler: FoundHandler, { sites, graph, relative }: ClassifyContext, useSitesAt: Map<ts.Node, number[]>): Handler {
   // For each reachable item: the entry that reaches it in the fewest frames (earlier entries win ties).
-  const best = new Map<number, { dist: number; entry: FunctionUnit }>();
+  const best = new Map<number, { dist: number; entry: FunctionUnit | undefined }>();
   for (const entry of handler.entries) {
+    const atEntry = entry.expression ? useSitesAt.get(skipOuterExpressions(entry.expression)) ?? [] : [];
+    const standsFor = new Set(atEntry.map((i) => sites[i]!.primitive));
+    for (const item of atEntry) if (!best.has(item)) best.set(item, { dist: 0, entry: undefined });
     for (const unit of entry.units) {
       for (const [item, hop] of graph.reach(unit)) {
+        if (standsFor.has(item)) continue;
         const current = best.get(item);
         if (!current || hop.dist < current.dist) best.set(item, { dist: hop.dist, entry: unit });
       }
@@ -28,12 +49,10 @@ export function classifyHandler(handler: FoundHandler, sites: DetectedSite[], gr
     }
     const detected = sites[item]!;
     if (detected.site.delivery) continue;
-    const path: PathStep[] = graph.path(entry, item).map((frame, i) => ({
-      function: frameName(frame.unit, i === 0),
-      file: relative(frame.unit.sourceFile.fileName),
-      line: frame.line,
-    }));
     const { kind, rule, api, file, line, column } = detected.site;
+    const path: PathStep[] = entry
+      ? graph.path(entry, item).map((frame, i) => ({ function: frameName(frame.unit, i === 0), file: relative(frame.unit.sourceFile.fileName), line: frame.line }))
+      : [{ function: handler.name, file, line }];
     evidence.push({ kind, rule, api, file, line, column, path });
   }
   evidence.sort((a, b) => classRank(KIND_CLASS[b.kind]) - classRank(KIND_CLASS[a.kind]) || compareLocations(a, b));

@@ -16,6 +16,8 @@ export interface DetectedSite {
   /** The function the site runs in (for a decorator: the decorated method); undefined at top level. */
   unit: FunctionUnit | undefined;
   rule: LoadedRule;
+  /** For a wrapper's use site: the index of the site it stands for. */
+  primitive?: number;
 }
 
 export function detectSites(index: CodeIndex, resolver: Resolver, allRules: LoadedRule[]): DetectedSite[] {
@@ -108,6 +110,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       if (condition.property) {
         const property = findProperty(args, condition.property);
         if (!property) return;
+        if (condition.propertyValue && ts.isPropertyAssignment(property) && !holdsLiteral(property.initializer, condition.propertyValue)) return;
         locateAt = property.name;
       }
       if (condition.iterates && !iteratesOver(args[0], new RegExp(condition.iterates, "i"))) return;
@@ -183,6 +186,20 @@ function findProperty(args: readonly ts.Expression[], names: string[]): ts.Prope
     }
   }
   return undefined;
+}
+
+/** A value that states a mode in string literals (`'NX'`, `{ mode: 'pessimistic_write' }`) must state one of these; a value stating none (`true`, a variable) passes. */
+function holdsLiteral(value: ts.Expression, values: string[]): boolean {
+  const literals: string[] = [];
+  const collect = (node: ts.Expression): void => {
+    const expr = skipOuterExpressions(node);
+    if (ts.isStringLiteralLike(expr)) literals.push(expr.text.toUpperCase());
+    else if (ts.isObjectLiteralExpression(expr)) {
+      for (const property of expr.properties) if (ts.isPropertyAssignment(property)) collect(property.initializer);
+    }
+  };
+  collect(value);
+  return literals.length === 0 || values.some((v) => literals.includes(v.toUpperCase()));
 }
 
 function isFalsy(expr: ts.Expression): boolean {

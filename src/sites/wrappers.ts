@@ -30,8 +30,10 @@ export function addWrapperSites(index: CodeIndex, resolver: Resolver, primitives
   for (let i = 0; i < sites.length; i++) {
     const detected = sites[i]!;
     if (!SCOPED_KINDS.has(detected.site.kind) || detected.site.delivery || !detected.unit) continue;
-    const wrapper = outermostInline(detected.unit);
-    if (!forwardsCallback(wrapper, resolver)) continue;
+    const runner = callbackRunner(detected.unit, resolver);
+    if (!runner) continue;
+    // What callers call: the named function that writes the runner (a middleware or decorator factory, or the runner itself).
+    const wrapper = outermostInline(runner);
     const set = contained.get(wrapper.id) ?? new Set<number>();
     set.add(i);
     contained.set(wrapper.id, set);
@@ -42,12 +44,12 @@ export function addWrapperSites(index: CodeIndex, resolver: Resolver, primitives
     callers ??= indexCallers(index, resolver);
     const via = detected.site.via ?? { file: detected.site.file, line: detected.site.line, column: detected.site.column };
     for (const { call, unit } of callers.get(wrapper.id) ?? []) {
-      const nameNode = calleeNameNode(call);
-      const pos = positionOf(nameNode);
+      const pos = positionOf(ts.isDecorator(call.parent) ? call.parent : calleeNameNode(call));
       sites.push({
         node: call,
         unit,
         rule: detected.rule,
+        primitive: i,
         site: {
           kind: detected.site.kind,
           rule: detected.site.rule,
@@ -65,6 +67,14 @@ export function addWrapperSites(index: CodeIndex, resolver: Resolver, primitives
   return { sites, contained };
 }
 
+/** The innermost function, from the site's outwards through the callbacks that enclose it, that runs a callback it was given. */
+function callbackRunner(unit: FunctionUnit, resolver: Resolver): FunctionUnit | undefined {
+  for (let current: FunctionUnit | undefined = unit; current; current = current.inline ? current.parent : undefined) {
+    if (forwardsCallback(current, resolver)) return current;
+  }
+  return undefined;
+}
+
 /** Inline callbacks belong to the function that wrote them. */
 function outermostInline(unit: FunctionUnit): FunctionUnit {
   let current = unit;
@@ -80,6 +90,11 @@ function forwardsCallback(unit: FunctionUnit, resolver: Resolver): boolean {
   let found = false;
   const visit = (node: ts.Node): void => {
     if (found) return;
+    // A decorator's `const original = descriptor.value` is the decorated method: calling it runs the callback.
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) {
+      const init = skipOuterExpressions(node.initializer);
+      if (ts.isPropertyAccessExpression(init) && ts.isIdentifier(init.expression) && names.has(init.expression.text) && init.name.text === "value") names.add(node.name.text);
+    }
     if (isFunctionNode(node) && node !== unit.node && !(ts.isArrowFunction(node) || ts.isFunctionExpression(node))) return;
     if (ts.isCallExpression(node)) {
       const callee = skipOuterExpressions(node.expression);
