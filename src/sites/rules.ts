@@ -16,6 +16,7 @@ export interface ReceiverSpec extends OriginSpec {
 export interface ArgCondition {
   literal?: string[];
   property?: string[];
+  propertyValue?: string[];
   iterates?: string;
   minArgs?: number;
 }
