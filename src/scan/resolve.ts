@@ -25,6 +25,7 @@ export type CallResolution =
 export class Resolver {
   private readonly originCache = new Map<ts.Node, Origin[]>();
   private readonly inProgress = new Set<ts.Node>();
+  private readonly aliasesInProgress = new Set<ts.Node>();
   private readonly targetCache = new Map<ts.Node, FunctionUnit[]>();
 
   constructor(readonly index: CodeIndex) {}
@@ -187,7 +188,7 @@ export class Resolver {
   private declarationOrigins(declaration: ts.Declaration, symbol: ts.Symbol): Origin[] {
     const binding = importBinding(declaration);
     if (binding) {
-      if (!binding.module.startsWith(".")) return [{ module: binding.module, path: binding.path, form: "value", typed: false }];
+      if (!binding.module.startsWith(".") && !this.importsProject(declaration, symbol)) return [{ module: binding.module, path: binding.path, form: "value", typed: false }];
       const checker = this.checkerFor(declaration);
       const target = checker && safeAliased(checker, symbol);
       return (target?.declarations ?? []).flatMap((d) => this.declarationOrigins(d, target!));
@@ -216,6 +217,13 @@ export class Resolver {
     return [];
   }
 
+  /** A non-relative import that a tsconfig `paths` alias (`@/lib/db`, `~/server/trpc`) maps into the analysed project. */
+  private importsProject(declaration: ts.Declaration, symbol: ts.Symbol): boolean {
+    const checker = this.checkerFor(declaration);
+    const target = checker && safeAliased(checker, symbol);
+    return (target?.declarations ?? []).some((d) => this.index.isAnalysed(d.getSourceFile().fileName));
+  }
+
   /** A parameter of a callback passed to a library call derives from that call's receiver (`db.transaction(async (tx) => …)`). */
   private callbackParameterOrigins(parameter: ts.ParameterDeclaration): Origin[] {
     const fn = parameter.parent;
@@ -242,12 +250,17 @@ export class Resolver {
     const origins: Origin[] = [];
     for (const declaration of symbol?.declarations ?? []) {
       const binding = importBinding(declaration);
-      if (binding && !binding.module.startsWith(".")) {
+      if (binding && !binding.module.startsWith(".") && !this.importsProject(declaration, symbol!)) {
         origins.push({ module: binding.module, path: [binding.path, ...names].filter(Boolean).join("."), form: "instance", typed: false });
       } else if (names.length === 0) {
         const target = binding ? safeAliased(this.checkerFor(declaration)!, symbol!) : symbol;
         for (const d of target?.declarations ?? []) {
           if (ts.isClassLike(d) || ts.isInterfaceDeclaration(d)) origins.push(...this.heritageOrigins(d, "instance"));
+          else if (ts.isTypeAliasDeclaration(d) && !this.aliasesInProgress.has(d)) {
+            this.aliasesInProgress.add(d);
+            origins.push(...this.typeOrigins(d.type));
+            this.aliasesInProgress.delete(d);
+          }
         }
       }
     }
