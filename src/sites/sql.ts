@@ -29,6 +29,8 @@ export function sqlTextOf(node: ts.Node): SqlText | undefined {
     const sourcePos = rawPositions(node.head, node.head.getStart() + 1);
     node.templateSpans.forEach((span, i) => {
       const param = `$${i + 1}`;
+      // rawPositions ends with the position after its literal: a parameter, not text, follows this one.
+      sourcePos.pop();
       for (let k = 0; k < param.length; k++) sourcePos.push(span.expression.getStart());
       text += param;
       const literal = span.literal;
