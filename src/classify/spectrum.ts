@@ -26,7 +26,7 @@ function classifyHandler(handler: FoundHandler, { sites, graph, relative }: Clas
   // For each reachable item: the entry that reaches it in the fewest frames (earlier entries win ties).
   const best = new Map<number, { dist: number; entry: FunctionUnit | undefined }>();
   for (const entry of handler.entries) {
-    const atEntry = entry.expression ? useSitesAt.get(skipOuterExpressions(entry.expression)) ?? [] : [];
+    const atEntry = useSitesAt.get(entry.boundAt ?? (entry.expression && skipOuterExpressions(entry.expression))!) ?? [];
     const standsFor = new Set(atEntry.map((i) => sites[i]!.primitive));
     for (const item of atEntry) if (!best.has(item)) best.set(item, { dist: 0, entry: undefined });
     for (const unit of entry.units) {
@@ -38,10 +38,14 @@ function classifyHandler(handler: FoundHandler, { sites, graph, relative }: Clas
     }
   }
   const entryUnits = new Set(handler.entries.flatMap((e) => e.units.map((u) => u.id)));
-  const frameName = (unit: FunctionUnit, first: boolean): string => (first && (unit.inline || unit.name === "<anonymous>") && entryUnits.has(unit.id) ? handler.name : unit.name);
+  // A function written inside the registration (`run({ eachMessage: async () => … })`) is named after the handler.
+  const writtenInRegistration = (unit: FunctionUnit): boolean => unit.node.pos >= handler.node.pos && unit.node.end <= handler.node.end && unit.sourceFile === handler.node.getSourceFile();
+  const frameName = (unit: FunctionUnit, first: boolean): string =>
+    first && (unit.inline || unit.name === "<anonymous>" || writtenInRegistration(unit)) && entryUnits.has(unit.id) ? handler.name : unit.name;
 
   const evidence: Evidence[] = [];
-  let unresolved = 0;
+  // An entry whose function cannot be found (a processor file outside the analysed code) is a call not seen.
+  let unresolved = handler.entries.filter((e) => e.units.length === 0 && !(e.expression && useSitesAt.has(skipOuterExpressions(e.expression)))).length;
   for (const [item, { entry }] of best) {
     if (item >= graph.firstUnresolved) {
       unresolved++;

@@ -17,7 +17,7 @@ export function findHandlers(index: CodeIndex, resolver: Resolver, finders: read
   const context: FinderContext = { index, resolver, importedModules };
   const found: FoundHandler[] = [];
   for (const finder of finders) {
-    if (!finder.modules.some((m) => importedModules.has(m) || [...importedModules].some((i) => i.startsWith(m + "/")))) continue;
+    if (finder.modules.length > 0 && !finder.modules.some((m) => importedModules.has(m) || [...importedModules].some((i) => i.startsWith(m + "/")))) continue;
     for (const candidate of finder.find(context)) {
       const sourceFile = candidate.node.getSourceFile();
       const { line, column } = positionOf(candidate.node, sourceFile);

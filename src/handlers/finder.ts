@@ -19,6 +19,8 @@ export interface HandlerCandidate {
 export interface HandlerEntry {
   /** The expression naming what runs (a function, a reference, a factory call), when there is one. */
   expression?: ts.Expression;
+  /** Where the code binds this entry to the handler when that is not the expression itself (the decorator written on the method or class). */
+  boundAt?: ts.Node;
   units: FunctionUnit[];
 }
 
@@ -33,7 +35,7 @@ export interface HandlerFinder {
   /** Framework id written to `handler.framework`. */
   framework: string;
   title: string;
-  /** Import specifiers that enable this finder; it is skipped when the project imports none of them. */
+  /** Import specifiers that enable this finder; it is skipped when the project imports none of them. Empty: always run (file-system and export conventions that need no import). */
   modules: string[];
   /** How handlers are found and named (documentation). */
   describe: string;
@@ -47,6 +49,10 @@ export interface HandlerFinder {
 export function entryOf(resolver: Resolver, expression: ts.Expression): HandlerEntry {
   const expr = skipOuterExpressions(expression);
   if (ts.isCallExpression(expr)) {
+    // `this.handle.bind(this)` runs the bound function itself.
+    const callee = skipOuterExpressions(expr.expression);
+    const bound = ts.isPropertyAccessExpression(callee) && callee.name.text === "bind" ? resolver.functionTargets(callee.expression) : [];
+    if (bound.length > 0) return { expression, units: bound };
     const units: FunctionUnit[] = [];
     for (const factory of resolver.functionTargets(expr.expression)) units.push(...returnedFunctions(resolver, factory));
     return { expression, units };
@@ -65,6 +71,80 @@ function returnedFunctions(resolver: Resolver, factory: FunctionUnit): FunctionU
   };
   ts.forEachChild(body, visit);
   return found;
+}
+
+/**
+ * Every function that runs when a possibly wrapped handler value is invoked, in order: a function or a reference
+ * to one; a wrapper call (`withAuth(async (req) => …)`, `middy(base).use(mw)`, `t.middleware(fn)`): the
+ * function the wrapper returns, then what its receiver chain and arguments run; a variable holding any of these.
+ */
+export function wrappedEntries(resolver: Resolver, expression: ts.Expression): HandlerEntry[] {
+  // What runs is found behind the wrapper; the use is the expression written where the handler is registered.
+  const written = skipOuterExpressions(expression);
+  const entries = unwrapEntries(resolver, expression, new Set());
+  return isFunctionNode(written) ? entries : entries.map((entry) => ({ ...entry, boundAt: entry.boundAt ?? written }));
+}
+
+function unwrapEntries(resolver: Resolver, expression: ts.Expression, seen: Set<ts.Node>): HandlerEntry[] {
+  const expr = skipOuterExpressions(expression);
+  if (seen.has(expr)) return [];
+  seen.add(expr);
+  if (ts.isCallExpression(expr)) {
+    const own = entryOf(resolver, expr);
+    const callee = skipOuterExpressions(expr.expression);
+    return [
+      ...(own.units.length > 0 ? [own] : []),
+      ...(ts.isPropertyAccessExpression(callee) ? unwrapEntries(resolver, callee.expression, seen) : []),
+      ...expr.arguments.flatMap((a) => unwrapEntries(resolver, a, seen)),
+    ];
+  }
+  const direct = entryOf(resolver, expr);
+  if (direct.units.length > 0) return [direct];
+  if (!ts.isIdentifier(expr)) return [];
+  const declaration = resolver.declarationsOf(expr).find((d): d is ts.VariableDeclaration => ts.isVariableDeclaration(d) && d.initializer !== undefined);
+  return declaration && resolver.index.isAnalysed(declaration.getSourceFile().fileName) ? unwrapEntries(resolver, declaration.initializer!, seen) : [];
+}
+
+/** A module-level export: its name, the node naming it (where a handler is reported), and the value exported. */
+export interface ExportedBinding {
+  name: string;
+  nameNode: ts.Node;
+  /** A function declaration, or the exported expression (initializer, default export, local name of `export { x as y }`). */
+  value: ts.FunctionDeclaration | ts.Expression | undefined;
+  /** For `export { x } from "./other"`: the module re-exported from. */
+  from?: string;
+}
+
+/** The exports a module declares, re-exports of single names (`export { GET } from "./x"`) included; `export *` is not listed. */
+export function exportedBindings(sourceFile: ts.SourceFile): ExportedBinding[] {
+  const out: ExportedBinding[] = [];
+  for (const statement of sourceFile.statements) {
+    const modifiers = ts.canHaveModifiers(statement) ? ts.getModifiers(statement) ?? [] : [];
+    const exported = modifiers.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+    const isDefault = modifiers.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword);
+    if (ts.isExportAssignment(statement) && !statement.isExportEquals) {
+      out.push({ name: "default", nameNode: statement.expression, value: statement.expression });
+    } else if (ts.isFunctionDeclaration(statement) && exported && statement.body) {
+      out.push({ name: isDefault ? "default" : statement.name?.text ?? "default", nameNode: statement.name ?? statement, value: statement });
+    } else if (ts.isVariableStatement(statement) && exported) {
+      for (const declaration of statement.declarationList.declarations) {
+        if (ts.isIdentifier(declaration.name)) out.push({ name: declaration.name.text, nameNode: declaration.name, value: declaration.initializer });
+        // `export const { GET, POST } = handlers`: exported, but what runs is not followed through the destructuring.
+        else if (ts.isObjectBindingPattern(declaration.name)) {
+          for (const element of declaration.name.elements) if (ts.isIdentifier(element.name)) out.push({ name: element.name.text, nameNode: element.name, value: undefined });
+        }
+      }
+    } else if (ts.isExportDeclaration(statement) && !statement.isTypeOnly && statement.exportClause && ts.isNamedExports(statement.exportClause)) {
+      const from = statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier) ? statement.moduleSpecifier.text : undefined;
+      for (const specifier of statement.exportClause.elements) {
+        if (specifier.isTypeOnly || !ts.isIdentifier(specifier.propertyName ?? specifier.name)) continue;
+        // A re-export's local name resolves to nothing here; its exported name resolves through the alias to the other module.
+        const value = (from === undefined ? specifier.propertyName ?? specifier.name : specifier.name) as ts.Identifier;
+        out.push({ name: specifier.name.text, nameNode: specifier.name, value, ...(from !== undefined ? { from } : {}) });
+      }
+    }
+  }
+  return out;
 }
 
 /** The text of a string literal or a template whose substitutions are written as `*`. */

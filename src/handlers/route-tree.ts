@@ -33,7 +33,12 @@ export interface RouterNode {
 export class RouteTree {
   readonly routers = new Map<string, RouterNode>();
 
-  constructor(private readonly resolver: Resolver, private readonly framework: string) {}
+  /** @param entriesOf what a middleware or handler expression runs (default: `entryOf`; a finder may see through wrappers). */
+  constructor(
+    private readonly resolver: Resolver,
+    private readonly framework: string,
+    private readonly entriesOf: (expression: ts.Expression) => HandlerEntry[] = (e) => [entryOf(resolver, e)],
+  ) {}
 
   router(key: string): RouterNode {
     let node = this.routers.get(key);
@@ -67,7 +72,7 @@ export class RouteTree {
     for (const event of events) {
       if (event.use) {
         const usePath = joinRoute(base, event.use.path);
-        const entries = event.use.middleware.map((m) => entryOf(this.resolver, m)).filter((e) => e.units.length > 0);
+        const entries = event.use.middleware.flatMap((m) => this.entriesOf(m)).filter((e) => e.units.length > 0);
         for (const mount of event.use.mounts) {
           const child = this.routers.get(mount.router);
           if (!child) continue;
@@ -78,7 +83,7 @@ export class RouteTree {
       } else if (event.route) {
         const full = joinRoute(base, event.route.path);
         const applicable = active.filter((a) => covers(a.path, full)).flatMap((a) => a.entries);
-        const own = event.route.functions.map((f) => entryOf(this.resolver, f)).filter((e) => e.units.length > 0);
+        const own = event.route.functions.flatMap((f) => this.entriesOf(f)).filter((e) => e.units.length > 0);
         out.push({ name: `${event.route.method} ${full}`, framework: this.framework, node: event.route.call, entries: [...inherited, ...applicable, ...own] });
       }
     }
@@ -136,7 +141,7 @@ export function routePath(resolver: Resolver, expression: ts.Expression | undefi
   const expr = skipOuterExpressions(expression);
   if (ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr)) {
     const declaration = resolver.declarationsOf(expr)[0];
-    if (declaration && (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration) || ts.isEnumMember(declaration)) && declaration.initializer) {
+    if (declaration && (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration) || ts.isPropertyAssignment(declaration) || ts.isEnumMember(declaration)) && declaration.initializer) {
       const text = literalText(declaration.initializer);
       if (text !== undefined) return text;
     }

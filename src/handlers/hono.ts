@@ -1,0 +1,143 @@
+// Hono: routes on apps (incl. chained calls and on()), sub-apps mounted with route(), base paths from basePath(), middleware from use().
+import { ts } from "ts-morph";
+import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
+import { originMatches, type Resolver } from "../scan/resolve.js";
+import { literalText, wrappedEntries, type FinderContext, type HandlerFinder } from "./finder.js";
+import { flattenFunctions, isPathArgument, RouteTree, routePath } from "./route-tree.js";
+
+const MODULES = ["hono", "hono/tiny", "hono/quick"];
+const METHODS = new Set(["get", "post", "put", "delete", "options", "patch", "all"]);
+/** Methods that return the app they are called on, so calls chain (`app.get(…).post(…)`). */
+const CHAINABLE = new Set([...METHODS, "on", "use", "route", "onError", "notFound"]);
+
+export const hono: HandlerFinder = {
+  framework: "hono",
+  title: "Hono",
+  modules: MODULES,
+  describe:
+    "`app.METHOD(path, …handlers)` (chained calls without a path reuse the previous one) and `app.on(method | methods, path | paths, …handlers)` on `new Hono()` apps; `app.route(prefix, subApp)` mounts sub-apps and `basePath(prefix)` prefixes an app, prefixes joined. `use([path,] …middleware)` runs for the routes registered after it under its path (`/x/*` covers `/x/…`). Named `METHOD /full/path`.",
+  find(context: FinderContext) {
+    const { resolver, index } = context;
+    // Middleware is usually written through createMiddleware(fn) or factory.createHandlers(…): see through such wrappers.
+    const tree = new RouteTree(resolver, "hono", (e) => wrappedEntries(resolver, e));
+    const isApp = (e: ts.Expression): boolean => isHono(resolver, e, 0);
+    /** One key per app however it is reached: a variable bound to a chain (`new Hono().basePath("/api").route(…)`) is the app at the chain's base. */
+    const keyOf = (e: ts.Expression, depth = 0): string | undefined => {
+      const base = unchained(e);
+      if (!isApp(base)) return undefined;
+      if (ts.isIdentifier(base) || ts.isPropertyAccessExpression(base)) {
+        const declaration = resolver.declarationsOf(base)[0];
+        if (!declaration) return undefined;
+        const init = (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration)) && declaration.initializer && skipOuterExpressions(declaration.initializer);
+        return init && isChained(init) && depth < 4 ? keyOf(init, depth + 1) : nodeKey(declaration);
+      }
+      return ts.isCallExpression(base) ? basePathKey(base) : nodeKey(base);
+    };
+
+    for (const scan of index.files) {
+      for (const { node: call } of scan.calls) {
+        if (!ts.isCallExpression(call)) continue;
+        const callee = skipOuterExpressions(call.expression);
+        if (!ts.isPropertyAccessExpression(callee)) continue;
+        const method = callee.name.text;
+        const args = [...call.arguments];
+        if (method === "basePath") {
+          basePath(call, args[0]);
+          continue;
+        }
+        if (!METHODS.has(method) && method !== "on" && method !== "use" && method !== "route") continue;
+        const key = keyOf(callee.expression);
+        if (!key) continue;
+        const router = tree.router(key);
+        if (method === "route") {
+          if (!args[1]) continue;
+          const direct = keyOf(args[1]);
+          const mounts = (direct ? [direct] : tree.mountedKeys(args[1], isApp)).map((child) => ({ router: child, prefix: "" }));
+          router.uses.push({ path: routePath(resolver, args[0]), call, middleware: [], mounts });
+        } else if (method === "use") {
+          const hasPath = hasPathArgument(resolver, args);
+          router.uses.push({ path: hasPath ? middlewarePath(routePath(resolver, args[0])) : "", call, middleware: flattenFunctions(hasPath ? args.slice(1) : args), mounts: [] });
+        } else if (method === "on") {
+          const functions = flattenFunctions(args.slice(2));
+          for (const path of listOf(args[1]).map((p) => routePath(resolver, p))) {
+            for (const verb of listOf(args[0]).map((m) => (literalText(m) ?? "*").toUpperCase())) router.routes.push({ method: verb, path, call, functions });
+          }
+        } else {
+          const hasPath = hasPathArgument(resolver, args);
+          const path = hasPath ? routePath(resolver, args[0]) : (chainedPath(resolver, callee.expression) ?? "*");
+          router.routes.push({ method: method.toUpperCase(), path, call, functions: flattenFunctions(hasPath ? args.slice(1) : args) });
+        }
+      }
+    }
+    return tree.handlers();
+
+    /** `const api = new Hono().basePath("/api")` prefixes a new app; `app.basePath("/v1")` serves under an existing app. */
+    function basePath(call: ts.CallExpression, prefixArg: ts.Expression | undefined): void {
+      const receiver = skipOuterExpressions((call.expression as ts.PropertyAccessExpression).expression);
+      const base = unchained(receiver);
+      if (!isApp(base)) return;
+      const key = basePathKey(call);
+      const prefix = routePath(resolver, prefixArg);
+      const parent = ts.isNewExpression(base) ? undefined : keyOf(base);
+      if (parent) tree.router(parent).uses.push({ path: prefix, call, middleware: [], mounts: [{ router: key, prefix: "" }] });
+      else tree.router(key).ownPrefix = prefix;
+    }
+  },
+};
+
+/** A `basePath()` call makes a new app: the variable it initialises, or the call itself. */
+function basePathKey(call: ts.CallExpression): string {
+  let holder: ts.Node = call.parent;
+  while (ts.isParenthesizedExpression(holder) || ts.isAsExpression(holder) || ts.isSatisfiesExpression(holder)) holder = holder.parent;
+  return (ts.isVariableDeclaration(holder) || ts.isPropertyDeclaration(holder)) && holder.initializer && skipOuterExpressions(holder.initializer) === call ? nodeKey(holder) : nodeKey(call);
+}
+
+function isChained(expression: ts.Expression): boolean {
+  return ts.isCallExpression(expression) && ts.isPropertyAccessExpression(expression.expression) && CHAINABLE.has(expression.expression.name.text);
+}
+
+/** Whether an expression denotes a Hono app: made by `new Hono()`, possibly through `basePath()` and chained registrations. */
+function isHono(resolver: Resolver, expression: ts.Expression, depth: number): boolean {
+  let expr = unchained(expression);
+  while (ts.isCallExpression(expr) && ts.isPropertyAccessExpression(expr.expression) && expr.expression.name.text === "basePath") expr = unchained(expr.expression.expression);
+  if (originMatches(resolver.origins(expr), MODULES, { exports: ["Hono", "default.Hono"], types: ["Hono", "HonoBase"], forms: ["instance"] })) return true;
+  if (depth >= 4 || !(ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr))) return false;
+  const declaration = resolver.declarationsOf(expr)[0];
+  return (declaration !== undefined && (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration)) && declaration.initializer !== undefined && isHono(resolver, declaration.initializer, depth + 1));
+}
+
+/** The app at the base of a chain of registrations. */
+function unchained(expression: ts.Expression): ts.Expression {
+  let expr = skipOuterExpressions(expression);
+  while (isChained(expr)) expr = skipOuterExpressions(((expr as ts.CallExpression).expression as ts.PropertyAccessExpression).expression);
+  return expr;
+}
+
+/** The path the nearest earlier call of a chain set, as Hono keeps it for a call without one (`use(mw)` sets `*`). */
+function chainedPath(resolver: Resolver, expression: ts.Expression): string | undefined {
+  for (let expr = skipOuterExpressions(expression); isChained(expr); ) {
+    const call = expr as ts.CallExpression;
+    const callee = call.expression as ts.PropertyAccessExpression;
+    const name = callee.name.text;
+    const pathArg = name === "on" ? call.arguments[1] : METHODS.has(name) || name === "use" ? call.arguments[0] : undefined;
+    if (pathArg && (name === "on" || hasPathArgument(resolver, [...call.arguments]))) return routePath(resolver, pathArg);
+    if (name === "use") return "*";
+    expr = skipOuterExpressions(callee.expression);
+  }
+  return undefined;
+}
+
+function hasPathArgument(resolver: Resolver, args: ts.Expression[]): boolean {
+  return isPathArgument(args[0]) || (args.length > 1 && routePath(resolver, args[0]) !== "*");
+}
+
+/** `/posts/*` covers `/posts` and everything under it; `*` covers every path. */
+function middlewarePath(path: string): string {
+  return path.replace(/\/?\*$/, "");
+}
+
+function listOf(expression: ts.Expression | undefined): ts.Expression[] {
+  if (!expression) return [];
+  const expr = skipOuterExpressions(expression);
+  return ts.isArrayLiteralExpression(expr) ? [...expr.elements] : [expression];
+}

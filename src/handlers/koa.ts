@@ -1,0 +1,86 @@
+// Koa with @koa/router: routes on Routers (prefixes, named routes), nested with router.use(), mounted on a Koa app with app.use(router.routes()).
+import { ts } from "ts-morph";
+import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
+import { originMatches } from "../scan/resolve.js";
+import { propertyNameText } from "../scan/units.js";
+import { literalText, type FinderContext, type HandlerFinder } from "./finder.js";
+import { flattenFunctions, isPathArgument, RouteTree, routePath } from "./route-tree.js";
+
+const ROUTER_MODULES = ["@koa/router", "koa-router"];
+const APP_MODULES = ["koa"];
+const METHODS: Record<string, string> = { get: "GET", post: "POST", put: "PUT", patch: "PATCH", delete: "DELETE", del: "DELETE", head: "HEAD", options: "OPTIONS", all: "ALL" };
+/** Router methods that hand the router to a Koa `use()` as one middleware. */
+const MOUNTERS = new Set(["routes", "middleware"]);
+
+export const koa: HandlerFinder = {
+  framework: "koa",
+  title: "Koa (@koa/router)",
+  modules: [...APP_MODULES, ...ROUTER_MODULES],
+  describe:
+    "`router.METHOD([name,] path, …middleware)` on `new Router({ prefix })`; `router.use([path,] child.routes())` nests Routers and `app.use(router.routes())` mounts them on a `new Koa()` app, prefixes joined. Middleware passed to `use()` on the app or a router runs for the routes registered after it. Named `METHOD /full/path`.",
+  find(context: FinderContext) {
+    const { resolver, index } = context;
+    const tree = new RouteTree(resolver, "koa");
+    const isRouter = (e: ts.Expression): boolean =>
+      originMatches(resolver.origins(e), ROUTER_MODULES, { exports: ["default", "Router", "default.Router"], types: ["Router", "RouterInstance", "RouterImplementation"], forms: ["instance"] });
+    const isApp = (e: ts.Expression): boolean => originMatches(resolver.origins(e), APP_MODULES, { exports: ["default"], types: ["Application"], forms: ["instance"] });
+    const isNode = (e: ts.Expression): boolean => isRouter(e) || isApp(e);
+    /** `child.routes()` stands for the child router. */
+    const mounted = (e: ts.Expression): ts.Expression => {
+      const expr = skipOuterExpressions(e);
+      return ts.isCallExpression(expr) && ts.isPropertyAccessExpression(expr.expression) && MOUNTERS.has(expr.expression.name.text) && isRouter(expr.expression.expression)
+        ? expr.expression.expression
+        : e;
+    };
+
+    for (const scan of index.files) {
+      for (const { node: call } of scan.calls) {
+        if (ts.isNewExpression(call)) {
+          // new Router({ prefix: "/orders" })
+          const holder = call.parent;
+          const options = call.arguments?.[0] && skipOuterExpressions(call.arguments[0]);
+          if ((ts.isVariableDeclaration(holder) || ts.isPropertyDeclaration(holder)) && options && ts.isObjectLiteralExpression(options) && isRouter(call)) {
+            const prefix = options.properties.find((p) => ts.isPropertyAssignment(p) && propertyNameText(p.name) === "prefix");
+            if (prefix && ts.isPropertyAssignment(prefix)) tree.router(nodeKey(holder)).ownPrefix = routePath(resolver, prefix.initializer);
+          }
+          continue;
+        }
+        if (!ts.isCallExpression(call)) continue;
+        const callee = skipOuterExpressions(call.expression);
+        if (!ts.isPropertyAccessExpression(callee)) continue;
+        const method = callee.name.text;
+        if (!(method in METHODS) && method !== "use" && method !== "prefix") continue;
+        const receiver = unchained(callee.expression);
+        if (!isNode(receiver)) continue;
+        const key = tree.keyOf(receiver);
+        if (!key) continue;
+        const args = [...call.arguments];
+        if (method === "prefix") {
+          tree.router(key).ownPrefix = routePath(resolver, args[0]);
+        } else if (method === "use") {
+          const hasPath = isPathArgument(args[0]);
+          const rest = flattenFunctions(hasPath ? args.slice(1) : args);
+          const mounts = rest.flatMap((a) => tree.mountedKeys(mounted(a), isRouter).map((router) => ({ router, prefix: "" })));
+          const middleware = rest.filter((a) => tree.mountedKeys(mounted(a), isRouter).length === 0);
+          tree.router(key).uses.push({ path: hasPath ? routePath(resolver, args[0]) : "", call, middleware, mounts });
+        } else if (isRouter(receiver)) {
+          // router.get("order", "/orders/:id", …): a route name may come before the path.
+          const named = args.length > 2 && literalText(args[0]) !== undefined && isPathArgument(args[1]);
+          const pathArg = named ? args[1] : args[0];
+          if (!pathArg) continue;
+          tree.router(key).routes.push({ method: METHODS[method]!, path: routePath(resolver, pathArg), call, functions: flattenFunctions(args.slice(named ? 2 : 1)) });
+        }
+      }
+    }
+    return tree.handlers();
+  },
+};
+
+/** Router methods return the router: `router.get(…).post(…)` registers on the router at the base of the chain. */
+function unchained(expression: ts.Expression): ts.Expression {
+  let expr = skipOuterExpressions(expression);
+  while (ts.isCallExpression(expr) && ts.isPropertyAccessExpression(expr.expression) && (expr.expression.name.text in METHODS || expr.expression.name.text === "use" || expr.expression.name.text === "prefix")) {
+    expr = skipOuterExpressions(expr.expression.expression);
+  }
+  return expr;
+}
