@@ -1,5 +1,6 @@
 // The programmatic API: run the pipeline (load → scan → handlers → sites → calls → classify) and return the report.
 import fs from "node:fs";
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { buildCallGraph, type Reachable } from "./calls/summaries.js";
 import { classifier } from "./classify/spectrum.js";
@@ -21,20 +22,28 @@ export interface AnalyzeOptions {
   cwd?: string;
   /** Extra rule files in the knowledge-base format, loaded after the built-in ones. */
   ruleFiles?: string[];
+  /** Called with each pipeline stage's wall time (for `--timing`). */
+  onStage?: (stage: string, milliseconds: number) => void;
 }
 
 export const VERSION: string = (JSON.parse(fs.readFileSync(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8")) as { version: string }).version;
 
 export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
-  const rules = loadRules([...builtinRuleFiles(), ...(options.ruleFiles ?? [])]);
-  const code = loadCode({ paths: options.paths ?? [], project: options.project, cwd: options.cwd ?? process.cwd() });
-  const index = buildIndex(code);
+  const stage = <T>(name: string, run: () => T): T => {
+    const start = performance.now();
+    const result = run();
+    options.onStage?.(name, performance.now() - start);
+    return result;
+  };
+  const rules = stage("rules", () => loadRules([...builtinRuleFiles(), ...(options.ruleFiles ?? [])]));
+  const code = stage("load", () => loadCode({ paths: options.paths ?? [], project: options.project, cwd: options.cwd ?? process.cwd() }));
+  const index = stage("scan", () => buildIndex(code));
   const resolver = new Resolver(index);
-  const found = findHandlers(index, resolver);
-  const { sites: detected, contained } = addWrapperSites(index, resolver, detectSites(index, resolver, rules));
+  const found = stage("handlers", () => findHandlers(index, resolver));
+  const { sites: detected, contained } = stage("sites", () => addWrapperSites(index, resolver, detectSites(index, resolver, rules), found));
   const siteItems: Reachable[] = detected.map((d) => ({ unit: d.unit, pos: d.node.getStart(), line: d.site.line }));
-  const graph = buildCallGraph(index, resolver, siteItems, contained);
-  const handlers = found.map(classifier({ sites: detected, graph, relative: code.relative }));
+  const graph = stage("calls", () => buildCallGraph(index, resolver, siteItems, contained));
+  const handlers = stage("classify", () => found.map(classifier({ sites: detected, graph, relative: code.relative })));
 
   const sites = detected.map((d) => d.site).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
   const byClass = Object.fromEntries(SPECTRUM_CLASSES.map((c) => [c, 0])) as Record<SpectrumClass, number>;

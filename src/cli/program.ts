@@ -34,6 +34,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     .option("--quiet", "report errors only (hide warning diagnostics)")
     .option("--color", "force colour")
     .option("--no-color", "disable colour")
+    .option("--timing", "print the time each pipeline stage took (stderr)")
     .option("--debug", "print stack traces of internal errors")
     .addHelpText("after", EXAMPLES)
     .exitOverride()
@@ -42,9 +43,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let debug = false;
   try {
     program.parse(argv, { from: "user" });
-    const options = program.opts<{ project?: string; format: string; output?: string; quiet?: boolean; color?: boolean; debug?: boolean }>();
+    const options = program.opts<{ project?: string; format: string; output?: string; quiet?: boolean; color?: boolean; timing?: boolean; debug?: boolean }>();
     debug = options.debug === true;
-    const report = await analyze({ paths: program.args, project: options.project, cwd: io.cwd });
+    const timings: [string, number][] = [];
+    const report = await analyze({ paths: program.args, project: options.project, cwd: io.cwd, onStage: (name, ms) => timings.push([name, ms]) });
+    if (options.timing) {
+      const total = timings.reduce((sum, [, ms]) => sum + ms, 0);
+      io.stderr(["stage      ms      %", ...timings.map(([name, ms]) => `${name.padEnd(8)} ${ms.toFixed(0).padStart(6)}  ${((100 * ms) / total).toFixed(1).padStart(5)}`), `total    ${total.toFixed(0).padStart(6)}`].join("\n") + "\n");
+    }
     const shown: Report = options.quiet ? { ...report, diagnostics: report.diagnostics.filter((d) => d.severity === "error") } : report;
     const color = options.output === undefined && wantsColor(options.color, io);
     const text = FORMATTERS[options.format]!(shown, { color });

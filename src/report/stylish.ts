@@ -1,6 +1,6 @@
 // Stylish format (default): handlers grouped by file as ESLint's stylish does, each with its class, cost and the evidence path that put it there.
 import { Chalk, type ChalkInstance } from "chalk";
-import { SPECTRUM_CLASSES, type Evidence, type Handler, type Report, type SpectrumClass } from "../model/report.js";
+import { SPECTRUM_CLASSES, type Evidence, type Handler, type SpectrumClass } from "../model/report.js";
 import type { Formatter } from "./formatter.js";
 
 const CLASS_COLOR: Record<SpectrumClass, (c: ChalkInstance) => ChalkInstance> = {

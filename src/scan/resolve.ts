@@ -39,6 +39,8 @@ export class Resolver {
     if (!checker) return undefined;
     const target = ts.isPropertyAccessExpression(node) ? node.name : node;
     try {
+      // `{ handleMessage }` names the variable in scope, not the object's property.
+      if (ts.isShorthandPropertyAssignment(target.parent) && target.parent.name === target) return checker.getShorthandAssignmentValueSymbol(target.parent);
       return checker.getSymbolAtLocation(target);
     } catch {
       return undefined;
@@ -195,9 +197,12 @@ export class Resolver {
     }
     if (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration) || ts.isPropertySignature(declaration) || ts.isParameter(declaration)) {
       if (ts.isVariableDeclaration(declaration) && !ts.isIdentifier(declaration.name)) return [];
+      // A declared type says what the value is more precisely than where it was read from (`const db: PoolClient = ctx.state.db`).
+      const declared = declaration.type ? this.typeOrigins(declaration.type) : [];
+      if (declared.length > 0) return declared;
       const fromInit = "initializer" in declaration && declaration.initializer ? this.origins(declaration.initializer) : [];
       if (fromInit.length > 0) return fromInit;
-      if (declaration.type) return this.typeOrigins(declaration.type);
+      if (ts.isVariableDeclaration(declaration)) return this.assignedOrigins(declaration);
       if (ts.isParameter(declaration)) return this.callbackParameterOrigins(declaration);
       return [];
     }
@@ -222,6 +227,22 @@ export class Resolver {
     const checker = this.checkerFor(declaration);
     const target = checker && safeAliased(checker, symbol);
     return (target?.declarations ?? []).some((d) => this.index.isAnalysed(d.getSourceFile().fileName));
+  }
+
+  /** `let db; … db = new Pool()`: what is assigned to an uninitialised variable in its scope. */
+  private assignedOrigins(declaration: ts.VariableDeclaration): Origin[] {
+    const name = declaration.name;
+    const scope = ts.findAncestor(declaration.parent, (n) => ts.isBlock(n) || ts.isSourceFile(n) || isFunctionNode(n));
+    if (!scope || !ts.isIdentifier(name)) return [];
+    const origins: Origin[] = [];
+    const visit = (node: ts.Node): void => {
+      if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(node.left) && node.left.text === name.text) {
+        origins.push(...this.origins(node.right));
+      }
+      ts.forEachChild(node, visit);
+    };
+    ts.forEachChild(scope, visit);
+    return origins;
   }
 
   /** A parameter of a callback passed to a library call derives from that call's receiver (`db.transaction(async (tx) => …)`). */
@@ -283,6 +304,11 @@ export class Resolver {
   private returnedOrigins(call: ts.CallExpression): Origin[] {
     const origins: Origin[] = [];
     for (const unit of this.functionTargets(call.expression)) {
+      const declared = unit.node.type && this.typeOrigins(unwrapPromise(unit.node.type));
+      if (declared && declared.length > 0) {
+        origins.push(...declared);
+        continue;
+      }
       const body = unit.node.body;
       if (!body) continue;
       if (!ts.isBlock(body)) {
@@ -318,6 +344,12 @@ export class Resolver {
     }
     return origins;
   }
+}
+
+/** `Promise<T>` → `T`, for what an async function gives its callers. */
+function unwrapPromise(type: ts.TypeNode): ts.TypeNode {
+  if (ts.isTypeReferenceNode(type) && ts.isIdentifier(type.typeName) && type.typeName.text === "Promise" && type.typeArguments?.length === 1) return type.typeArguments[0]!;
+  return type;
 }
 
 /** What a rule or finder expects a value to be: made from these exports (untyped) or of these declared types (typed). */

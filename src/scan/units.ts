@@ -126,7 +126,17 @@ function ownName(node: FunctionNode): string {
   if (ts.isPropertyAssignment(holder)) return propertyNameText(holder.name);
   if (ts.isExportAssignment(holder)) return "default";
   if (ts.isFunctionDeclaration(node) && hasDefaultModifier(node)) return "default";
-  return "";
+  return wrappedBinding(node) ?? "";
+}
+
+/** `export const main = middy(async (event) => …).use(…)`: a function handed to a wrapper takes the variable's name. */
+function wrappedBinding(node: FunctionNode): string | undefined {
+  let current: ts.Node = node;
+  while (ts.isCallExpression(current.parent) || ts.isPropertyAccessExpression(current.parent) || ts.isParenthesizedExpression(current.parent) || ts.isAsExpression(current.parent) || ts.isSatisfiesExpression(current.parent)) {
+    current = current.parent;
+  }
+  const holder = current.parent;
+  return current !== node && ts.isVariableDeclaration(holder) && holder.initializer === current && ts.isIdentifier(holder.name) ? holder.name.text : undefined;
 }
 
 function hasDefaultModifier(node: ts.Node): boolean {

@@ -7,7 +7,7 @@ import type { Origin, Resolver } from "../scan/resolve.js";
 import { importBinding, originMatches } from "../scan/resolve.js";
 import { MODULE_FUNCTION, positionOf, propertyNameText, type CallNode, type FunctionUnit } from "../scan/units.js";
 import type { LoadedRule, ValueRef } from "./rules.js";
-import { sqlFeatures, sqlTextOf } from "./sql.js";
+import { sqlFeatures, sqlTextOf, type SqlMatch, type SqlText } from "./sql.js";
 
 export interface DetectedSite {
   site: Site;
@@ -60,15 +60,14 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       const target = skipOuterExpressions(callee);
       if (ts.isPropertyAccessExpression(target)) {
         for (const rule of byMethod.get(target.name.text) ?? []) {
-          if (!receiverMatches(rule, target.expression, resolver, imported)) continue;
-          matchCall(rule, call, target.name, unit, emit);
+          matchCall(rule, call, target.name, unit, emit, () => receiverMatches(rule, target.expression, resolver, imported));
         }
       }
       if (functionRules.length > 0 && (ts.isIdentifier(target) || ts.isPropertyAccessExpression(target))) {
         const origins = valueOrigins(resolver, target);
         for (const rule of functionRules) {
           if (!origins.some((o) => rule.modules.includes(o.module) && rule.match.function!.includes(o.path))) continue;
-          matchCall(rule, call, ts.isPropertyAccessExpression(target) ? target.name : target, unit, emit);
+          matchCall(rule, call, ts.isPropertyAccessExpression(target) ? target.name : target, unit, emit, () => true);
         }
       }
     }
@@ -100,6 +99,8 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
     nameNode: ts.Node,
     unit: FunctionUnit | undefined,
     emit: (rule: LoadedRule, at: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra?: Partial<Site>) => void,
+    /** The receiver check, run last: it may need the type checker, the other conditions are syntax. */
+    receiverOk: () => boolean,
   ): void {
     const args = argumentsOf(call);
     const condition = rule.match.args;
@@ -115,6 +116,8 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       }
       if (condition.iterates && !iteratesOver(args[0], new RegExp(condition.iterates, "i"))) return;
     }
+    const sqlMatches = rule.match.sql ? sqlMatchesOf(call, rule.match.sql) : undefined;
+    if (sqlMatches?.matches.length === 0 || !receiverOk()) return;
     const extra: Partial<Site> = {};
     if (rule.isolation) {
       const level = isolationOf(call, rule.isolation);
@@ -124,19 +127,23 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       const resource = resourceOf(call, rule.resource, resolver);
       if (resource) extra.resource = resource;
     }
-    if (!rule.match.sql) {
+    if (!sqlMatches) {
       emit(rule, locateAt, call, unit, extra);
       return;
     }
-    const text = sqlArgument(call, resolver);
-    if (!text) return;
-    for (const match of sqlFeatures(text.text)) {
-      if (!rule.match.sql.includes(match.feature)) continue;
+    const { text } = sqlMatches;
+    for (const match of sqlMatches.matches) {
       const sqlExtra: Partial<Site> = { ...extra };
       if (match.isolation) sqlExtra.isolation = match.isolation;
       if (match.resource) sqlExtra.resource = match.resource;
       emit(rule, text.sourcePos[match.offset] ?? call.getStart(), call, unit, sqlExtra);
     }
+  }
+
+  function sqlMatchesOf(call: CallNode, features: readonly string[]): { text: SqlText; matches: SqlMatch[] } | undefined {
+    const text = sqlArgument(call, resolver);
+    if (!text) return { text: { text: "", sourcePos: [] }, matches: [] };
+    return { text, matches: sqlFeatures(text.text).filter((m) => features.includes(m.feature)) };
   }
 }
 
@@ -282,8 +289,16 @@ function isConstant(value: ts.Expression, resolver: Resolver, depth: number): bo
       return isConstant(declaration.initializer, resolver, depth + 1);
     }
     if (declaration && (ts.isEnumMember(declaration) || (ts.isPropertyDeclaration(declaration) && declaration.initializer && isReadonlyStatic(declaration)))) return true;
+    if (declaration && ts.isPropertyAssignment(declaration) && inConstObject(declaration)) return isConstant(declaration.initializer, resolver, depth + 1);
   }
   return false;
+}
+
+/** A property of an object literal bound to a `const` (`const QUEUES = { emails: "emails" } as const`). */
+function inConstObject(property: ts.PropertyAssignment): boolean {
+  let holder: ts.Node = property.parent.parent;
+  while (ts.isAsExpression(holder) || ts.isSatisfiesExpression(holder) || ts.isParenthesizedExpression(holder) || ts.isPropertyAssignment(holder) || ts.isObjectLiteralExpression(holder)) holder = holder.parent;
+  return ts.isVariableDeclaration(holder) && (ts.getCombinedNodeFlags(holder) & ts.NodeFlags.Const) !== 0;
 }
 
 function isReadonlyStatic(declaration: ts.PropertyDeclaration): boolean {

@@ -1,9 +1,10 @@
 // A project's own wrappers around coordination (withLock(key, fn), withTransaction(fn), middleware calling next()): their call sites are sites too.
 import { ts } from "ts-morph";
 import type { SiteKind } from "../model/report.js";
-import { skipOuterExpressions, type CodeIndex } from "../scan/code-index.js";
+import type { HandlerCandidate } from "../handlers/finder.js";
+import { nodeKey, skipOuterExpressions, type CodeIndex } from "../scan/code-index.js";
 import type { Resolver } from "../scan/resolve.js";
-import { isFunctionNode, positionOf, MODULE_FUNCTION, type CallNode, type FunctionUnit } from "../scan/units.js";
+import { className, isFunctionNode, positionOf, propertyNameText, MODULE_FUNCTION, type CallNode, type FunctionUnit } from "../scan/units.js";
 import type { DetectedSite } from "./detect.js";
 
 /** Kinds a wrapper can hold its callback inside (a scope): fan-out and plain queries have no scope to run a callback in. */
@@ -21,7 +22,7 @@ export interface WrapperSites {
  * wrapper: each call of it becomes a site with the primitive's rule and kind, `api` the wrapper's name
  * and `via` the primitive's position. Wrappers of wrappers are found the same way, to a fixpoint.
  */
-export function addWrapperSites(index: CodeIndex, resolver: Resolver, primitives: DetectedSite[]): WrapperSites {
+export function addWrapperSites(index: CodeIndex, resolver: Resolver, primitives: DetectedSite[], handlers: readonly HandlerCandidate[] = []): WrapperSites {
   const sites = [...primitives];
   const contained = new Map<number, Set<number>>();
   const done = new Set<string>();
@@ -64,7 +65,61 @@ export function addWrapperSites(index: CodeIndex, resolver: Resolver, primitives
       });
     }
   }
+  addEntryUseSites(index, handlers, sites, contained);
   return { sites, contained };
+}
+
+/**
+ * A wrapper named in a handler's middleware, guard or interceptor list (`router.post("/", inTransaction, h)`,
+ * `@UseInterceptors(TransactionInterceptor)`) is used there: the reference is the use site, at the decorator's `@`
+ * when it is written in one. The handler function itself (the last entry) is never a use site.
+ */
+function addEntryUseSites(index: CodeIndex, handlers: readonly HandlerCandidate[], sites: DetectedSite[], contained: Map<number, Set<number>>): void {
+  const existing = new Set(sites.filter((d) => d.primitive !== undefined).map((d) => `${nodeKey(d.node)}|${d.site.rule}`));
+  for (const handler of handlers) {
+    for (const entry of handler.entries.slice(0, -1)) {
+      const bound = entry.boundAt ?? (entry.expression && skipOuterExpressions(entry.expression));
+      if (!bound || isFunctionNode(bound)) continue;
+      for (const unit of entry.units) {
+        const wrapper = outermostInline(unit);
+        for (const primitive of contained.get(wrapper.id) ?? []) {
+          const detected = sites[primitive]!;
+          const key = `${nodeKey(bound)}|${detected.site.rule}`;
+          if (existing.has(key)) continue;
+          existing.add(key);
+          const decorator = ts.isDecorator(bound) ? bound : ts.findAncestor(bound, ts.isDecorator);
+          const at = decorator ?? bound;
+          const pos = positionOf(at);
+          const enclosing = index.unitOf(ts.findAncestor(bound.parent, isFunctionNode) ?? bound);
+          sites.push({
+            node: bound,
+            unit: decorator ? undefined : enclosing,
+            rule: detected.rule,
+            primitive,
+            site: {
+              kind: detected.site.kind,
+              rule: detected.site.rule,
+              api: wrapper.name,
+              file: index.code.relative(at.getSourceFile().fileName),
+              line: pos.line,
+              column: pos.column,
+              function: decorator ? decoratedName(decorator) : enclosing ? enclosing.name : MODULE_FUNCTION,
+              ...(detected.site.isolation ? { isolation: detected.site.isolation } : {}),
+              via: detected.site.via ?? { file: detected.site.file, line: detected.site.line, column: detected.site.column },
+            },
+          });
+        }
+      }
+    }
+  }
+}
+
+/** `OrdersController.create` for a method decorator, `OrdersController` for a class decorator. */
+function decoratedName(decorator: ts.Decorator): string {
+  const target = decorator.parent;
+  if (ts.isClassLike(target)) return className(target);
+  if (ts.isMethodDeclaration(target) && ts.isClassLike(target.parent)) return `${className(target.parent)}.${propertyNameText(target.name)}`;
+  return MODULE_FUNCTION;
 }
 
 /** The innermost function, from the site's outwards through the callbacks that enclose it, that runs a callback it was given. */
@@ -82,25 +137,31 @@ function outermostInline(unit: FunctionUnit): FunctionUnit {
   return current;
 }
 
-/** Whether a function runs (or hands on) a callback parameter: `fn()`, `next()`, `next.handle()`, `using(keys, ttl, fn)`. */
+/** Whether a function runs (or hands on) a callback parameter: `fn()`, `next()`, `next.handle()`, `fn.call(…)`, `using(keys, ttl, fn)`. */
 function forwardsCallback(unit: FunctionUnit, resolver: Resolver): boolean {
-  const names = new Set(unit.node.parameters.map((p) => p.name).filter(ts.isIdentifier).map((n) => n.text));
+  const parameters = unit.node.parameters.filter((p): p is ts.ParameterDeclaration & { name: ts.Identifier } => ts.isIdentifier(p.name));
+  const names = new Set(parameters.map((p) => p.name.text));
+  const callbacks = new Set(parameters.filter((p) => isCallbackParameter(p, resolver)).map((p) => p.name.text));
   if (names.size === 0) return false;
-  const callable = new Set(unit.node.parameters.filter((p) => isCallableParameter(p, resolver)).map((p) => (p.name as ts.Identifier).text));
   let found = false;
   const visit = (node: ts.Node): void => {
     if (found) return;
     // A decorator's `const original = descriptor.value` is the decorated method: calling it runs the callback.
     if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) {
       const init = skipOuterExpressions(node.initializer);
-      if (ts.isPropertyAccessExpression(init) && ts.isIdentifier(init.expression) && names.has(init.expression.text) && init.name.text === "value") names.add(node.name.text);
+      if (ts.isPropertyAccessExpression(init) && ts.isIdentifier(init.expression) && names.has(init.expression.text) && init.name.text === "value") callbacks.add(node.name.text);
     }
     if (isFunctionNode(node) && node !== unit.node && !(ts.isArrowFunction(node) || ts.isFunctionExpression(node))) return;
     if (ts.isCallExpression(node)) {
       const callee = skipOuterExpressions(node.expression);
-      if (ts.isIdentifier(callee) && names.has(callee.text)) found = true;
-      else if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && names.has(callee.expression.text) && ["handle", "call", "apply"].includes(callee.name.text)) found = true;
-      else if (node.arguments.some((a) => ts.isIdentifier(a) && callable.has(a.text))) found = true;
+      if (ts.isIdentifier(callee) && callbacks.has(callee.text)) found = true;
+      else if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression)) {
+        const receiver = callee.expression.text;
+        if (callbacks.has(receiver) && (callee.name.text === "call" || callee.name.text === "apply")) found = true;
+        // Nest's interceptor: `next.handle()` runs the route handler.
+        if (callee.name.text === "handle" && names.has(receiver) && isCallHandler(parameters.find((p) => p.name.text === receiver)!)) found = true;
+      }
+      if (!found && node.arguments.some((a) => ts.isIdentifier(a) && callbacks.has(a.text))) found = true;
     }
     ts.forEachChild(node, visit);
   };
@@ -108,17 +169,33 @@ function forwardsCallback(unit: FunctionUnit, resolver: Resolver): boolean {
   return found;
 }
 
-/** A parameter whose type can be called: written as a function type, or so typed by the checker. */
-function isCallableParameter(parameter: ts.ParameterDeclaration, resolver: Resolver): boolean {
-  if (!ts.isIdentifier(parameter.name)) return false;
+/** Names a callback parameter goes by when no type says so (an untyped run, a parameter typed by an unresolved library). */
+const CALLBACK_NAME = /^(fn|func|callback|cb|work|task|job|next|handler|routine|action|operation|op|body|thunk|run|exec)$|(Fn|Func|Callback|Handler|Work|Task)$/;
+
+/**
+ * A parameter that is a callback to run: a function type, or a type that is only a call signature (not a callable
+ * object such as a knex transaction, which is called to build queries); with no usable type, its name decides.
+ */
+function isCallbackParameter(parameter: ts.ParameterDeclaration & { name: ts.Identifier }, resolver: Resolver): boolean {
   if (parameter.type && ts.isFunctionTypeNode(parameter.type)) return true;
   const checker = resolver.checkerFor(parameter);
-  if (!checker) return false;
+  let type: ts.Type | undefined;
   try {
-    return checker.getTypeAtLocation(parameter).getCallSignatures().length > 0;
+    type = checker?.getTypeAtLocation(parameter);
   } catch {
-    return false;
+    type = undefined;
   }
+  if (type && !(type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))) {
+    return type.getCallSignatures().length > 0 && type.getProperties().length === 0;
+  }
+  return CALLBACK_NAME.test(parameter.name.text);
+}
+
+/** Nest's `CallHandler` (or, with no types, a parameter named `next`). */
+function isCallHandler(parameter: ts.ParameterDeclaration & { name: ts.Identifier }): boolean {
+  const type = parameter.type;
+  if (type && ts.isTypeReferenceNode(type)) return (ts.isIdentifier(type.typeName) ? type.typeName.text : type.typeName.right.text) === "CallHandler";
+  return parameter.name.text === "next";
 }
 
 function indexCallers(index: CodeIndex, resolver: Resolver): Map<number, { call: CallNode; unit: FunctionUnit | undefined }[]> {
