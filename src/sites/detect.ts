@@ -1,12 +1,13 @@
 // Detect coordination sites: every call, decorator and SQL text in the analysed files, matched against the rules as data.
 import { ts } from "ts-morph";
-import type { Resource, Site } from "../model/report.js";
+import type { Site } from "../model/report.js";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import type { CodeIndex } from "../scan/code-index.js";
 import type { Origin, Resolver } from "../scan/resolve.js";
 import { importBinding, originMatches } from "../scan/resolve.js";
 import { MODULE_FUNCTION, positionOf, propertyNameText, type CallNode, type FunctionUnit } from "../scan/units.js";
 import type { LoadedRule, ValueRef } from "./rules.js";
+import { renderResource, type ResourceSource } from "./resource.js";
 import { sqlFeatures, sqlTextOf, type SqlMatch, type SqlText } from "./sql.js";
 
 export interface DetectedSite {
@@ -18,6 +19,8 @@ export interface DetectedSite {
   rule: LoadedRule;
   /** For a wrapper's use site: the index of the site it stands for. */
   primitive?: number;
+  /** Where the site's resource is written, for wrappers' use sites to bind their arguments into. */
+  resourceSource?: ResourceSource;
 }
 
 export function detectSites(index: CodeIndex, resolver: Resolver, allRules: LoadedRule[]): DetectedSite[] {
@@ -39,7 +42,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
   const found: DetectedSite[] = [];
   for (const scan of index.files) {
     const relativeFile = index.code.relative(scan.sourceFile.fileName);
-    const emit = (rule: LoadedRule, locateAt: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra: Partial<Site> = {}): void => {
+    const emit = (rule: LoadedRule, locateAt: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra: Partial<Site> = {}, resourceSource?: ResourceSource): void => {
       const pos = typeof locateAt === "number" ? lineColumn(scan.sourceFile, locateAt) : positionOf(locateAt, scan.sourceFile);
       const site: Site = {
         kind: rule.kind,
@@ -52,7 +55,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
         ...extra,
       };
       if (rule.delivery) site.delivery = true;
-      found.push({ site, node, unit, rule });
+      found.push({ site, node, unit, rule, ...(resourceSource ? { resourceSource } : {}) });
     };
 
     for (const { node: call, unit } of scan.calls) {
@@ -98,7 +101,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
     call: CallNode,
     nameNode: ts.Node,
     unit: FunctionUnit | undefined,
-    emit: (rule: LoadedRule, at: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra?: Partial<Site>) => void,
+    emit: (rule: LoadedRule, at: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra?: Partial<Site>, resourceSource?: ResourceSource) => void,
     /** The receiver check, run last: it may need the type checker, the other conditions are syntax. */
     receiverOk: () => boolean,
   ): void {
@@ -123,12 +126,15 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       const level = isolationOf(call, rule.isolation);
       if (level) extra.isolation = level;
     }
+    let resourceSource: ResourceSource | undefined;
     if (rule.resource) {
-      const resource = resourceOf(call, rule.resource, resolver);
+      const value = valueAt(call, rule.resource);
+      if (value) resourceSource = { node: value, bindings: new Map() };
+      const resource = resourceSource && renderResource(resourceSource, resolver);
       if (resource) extra.resource = resource;
     }
     if (!sqlMatches) {
-      emit(rule, locateAt, call, unit, extra);
+      emit(rule, locateAt, call, unit, extra, resourceSource);
       return;
     }
     const { text } = sqlMatches;
@@ -136,7 +142,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       const sqlExtra: Partial<Site> = { ...extra };
       if (match.isolation) sqlExtra.isolation = match.isolation;
       if (match.resource) sqlExtra.resource = match.resource;
-      emit(rule, text.sourcePos[match.offset] ?? call.getStart(), call, unit, sqlExtra);
+      emit(rule, text.sourcePos[match.offset] ?? call.getStart(), call, unit, sqlExtra, resourceSource);
     }
   }
 
@@ -268,42 +274,6 @@ export function normaliseIsolation(text: string): string | undefined {
     .trim()
     .toUpperCase();
   return /^(SERIALIZABLE|REPEATABLE READ|READ COMMITTED|READ UNCOMMITTED|SNAPSHOT)$/.test(words) ? words : undefined;
-}
-
-function resourceOf(call: CallNode, ref: ValueRef, resolver: Resolver): Resource | undefined {
-  const value = valueAt(call, ref);
-  if (!value) return undefined;
-  const expression = value.getText().replace(/\s+/g, " ").slice(0, 120);
-  return { expression, constant: isConstant(value, resolver, 0) };
-}
-
-/** Same value for every request: literals, arrays of them, and `const` names bound to them. */
-function isConstant(value: ts.Expression, resolver: Resolver, depth: number): boolean {
-  const expr = skipOuterExpressions(value);
-  if (ts.isStringLiteralLike(expr) || ts.isNumericLiteral(expr)) return true;
-  if (ts.isArrayLiteralExpression(expr)) return expr.elements.length > 0 && expr.elements.every((e) => isConstant(e, resolver, depth));
-  if (ts.isTemplateExpression(expr)) return expr.templateSpans.every((s) => isConstant(s.expression, resolver, depth));
-  if ((ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr)) && depth < 4) {
-    const declaration = resolver.declarationsOf(expr)[0];
-    if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && ts.getCombinedNodeFlags(declaration) & ts.NodeFlags.Const) {
-      return isConstant(declaration.initializer, resolver, depth + 1);
-    }
-    if (declaration && (ts.isEnumMember(declaration) || (ts.isPropertyDeclaration(declaration) && declaration.initializer && isReadonlyStatic(declaration)))) return true;
-    if (declaration && ts.isPropertyAssignment(declaration) && inConstObject(declaration)) return isConstant(declaration.initializer, resolver, depth + 1);
-  }
-  return false;
-}
-
-/** A property of an object literal bound to a `const` (`const QUEUES = { emails: "emails" } as const`). */
-function inConstObject(property: ts.PropertyAssignment): boolean {
-  let holder: ts.Node = property.parent.parent;
-  while (ts.isAsExpression(holder) || ts.isSatisfiesExpression(holder) || ts.isParenthesizedExpression(holder) || ts.isPropertyAssignment(holder) || ts.isObjectLiteralExpression(holder)) holder = holder.parent;
-  return ts.isVariableDeclaration(holder) && (ts.getCombinedNodeFlags(holder) & ts.NodeFlags.Const) !== 0;
-}
-
-function isReadonlyStatic(declaration: ts.PropertyDeclaration): boolean {
-  const modifiers = ts.getModifiers(declaration) ?? [];
-  return modifiers.some((m) => m.kind === ts.SyntaxKind.StaticKeyword) && modifiers.some((m) => m.kind === ts.SyntaxKind.ReadonlyKeyword);
 }
 
 /** The SQL of a call's first argument: a literal, a template, or a `const` bound to one. */

@@ -6,6 +6,7 @@ import { nodeKey, skipOuterExpressions, type CodeIndex } from "../scan/code-inde
 import type { Resolver } from "../scan/resolve.js";
 import { className, isFunctionNode, positionOf, propertyNameText, MODULE_FUNCTION, type CallNode, type FunctionUnit } from "../scan/units.js";
 import type { DetectedSite } from "./detect.js";
+import { renderResource, type ResourceSource } from "./resource.js";
 
 /** Kinds a wrapper can hold its callback inside (a scope): fan-out and plain queries have no scope to run a callback in. */
 const SCOPED_KINDS: ReadonlySet<SiteKind> = new Set<SiteKind>(["lock", "local-lock", "consensus", "transaction", "row-lock", "lease", "leader"]);
@@ -46,11 +47,13 @@ export function addWrapperSites(index: CodeIndex, resolver: Resolver, primitives
     const via = detected.site.via ?? { file: detected.site.file, line: detected.site.line, column: detected.site.column };
     for (const { call, unit } of callers.get(wrapper.id) ?? []) {
       const pos = positionOf(ts.isDecorator(call.parent) ? call.parent : calleeNameNode(call));
+      const resourceSource = detected.resourceSource && bindArguments(detected.resourceSource, wrapper, call);
       sites.push({
         node: call,
         unit,
         rule: detected.rule,
         primitive: i,
+        ...(resourceSource ? { resourceSource } : {}),
         site: {
           kind: detected.site.kind,
           rule: detected.site.rule,
@@ -59,6 +62,7 @@ export function addWrapperSites(index: CodeIndex, resolver: Resolver, primitives
           line: pos.line,
           column: pos.column,
           function: unit ? unit.name : MODULE_FUNCTION,
+          ...(resourceSource ? { resource: renderResource(resourceSource, resolver) } : {}),
           ...(detected.site.isolation ? { isolation: detected.site.isolation } : {}),
           via,
         },
@@ -96,6 +100,7 @@ function addEntryUseSites(index: CodeIndex, handlers: readonly HandlerCandidate[
             unit: decorator ? undefined : enclosing,
             rule: detected.rule,
             primitive,
+            ...(detected.resourceSource ? { resourceSource: detected.resourceSource } : {}),
             site: {
               kind: detected.site.kind,
               rule: detected.site.rule,
@@ -104,6 +109,7 @@ function addEntryUseSites(index: CodeIndex, handlers: readonly HandlerCandidate[
               line: pos.line,
               column: pos.column,
               function: decorator ? decoratedName(decorator) : enclosing ? enclosing.name : MODULE_FUNCTION,
+              ...(detected.site.resource ? { resource: detected.site.resource } : {}),
               ...(detected.site.isolation ? { isolation: detected.site.isolation } : {}),
               via: detected.site.via ?? { file: detected.site.file, line: detected.site.line, column: detected.site.column },
             },
@@ -128,6 +134,17 @@ function callbackRunner(unit: FunctionUnit, resolver: Resolver): FunctionUnit | 
     if (forwardsCallback(current, resolver)) return current;
   }
   return undefined;
+}
+
+/** The wrapper's parameters bound to what this call passes (`withLock(\`order:${id}\`, fn)`: `key` → `` `order:${id}` ``). */
+function bindArguments(source: ResourceSource, wrapper: FunctionUnit, call: CallNode): ResourceSource {
+  const args = ts.isTaggedTemplateExpression(call) ? [] : call.arguments ?? [];
+  const bindings = new Map(source.bindings);
+  wrapper.node.parameters.forEach((parameter, k) => {
+    const arg = args[k];
+    if (arg && !parameter.dotDotDotToken) bindings.set(parameter, arg);
+  });
+  return { node: source.node, bindings };
 }
 
 /** Inline callbacks belong to the function that wrote them. */
