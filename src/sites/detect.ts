@@ -5,7 +5,7 @@ import { skipOuterExpressions } from "../scan/code-index.js";
 import type { CodeIndex } from "../scan/code-index.js";
 import type { Origin, Resolver } from "../scan/resolve.js";
 import { importBinding, originMatches } from "../scan/resolve.js";
-import { MODULE_FUNCTION, positionOf, propertyNameText, type CallNode, type FunctionUnit } from "../scan/units.js";
+import { className, MODULE_FUNCTION, positionOf, propertyNameText, type CallNode, type FunctionUnit } from "../scan/units.js";
 import type { LoadedRule, ValueRef } from "./rules.js";
 import { renderResource, type ResourceSource } from "./resource.js";
 import { sqlFeatures, sqlTextOf, type SqlMatch, type SqlText } from "./sql.js";
@@ -76,20 +76,23 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
     }
 
     if (decoratorRules.length > 0) {
-      for (const unit of scan.units) {
-        for (const decorator of unit.decorators) {
-          const expr = ts.isCallExpression(decorator.expression) ? decorator.expression.expression : decorator.expression;
-          const origins = valueOrigins(resolver, expr);
-          for (const rule of decoratorRules) {
-            if (origins.some((o) => rule.modules.includes(o.module) && rule.match.decorator!.includes(o.path))) {
-              const extra: Partial<Site> = {};
-              if (rule.isolation && ts.isCallExpression(decorator.expression)) {
-                const level = isolationOf(decorator.expression, rule.isolation);
-                if (level) extra.isolation = level;
-              }
-              emit(rule, decorator, decorator, unit, extra);
-            }
-          }
+      // Method decorators run with the method (their site is in it); class decorators (a queue processor) are in no function.
+      const decorated: { decorator: ts.Decorator; unit: FunctionUnit | undefined; owner: string | undefined }[] = [
+        ...scan.units.flatMap((unit) => unit.decorators.map((decorator) => ({ decorator, unit, owner: undefined }))),
+        ...scan.classes.flatMap((cls) => (ts.getDecorators(cls) ?? []).map((decorator) => ({ decorator, unit: undefined, owner: className(cls) }))),
+      ];
+      for (const { decorator, unit, owner } of decorated) {
+        const call = ts.isCallExpression(decorator.expression) ? decorator.expression : undefined;
+        const origins = valueOrigins(resolver, call ? call.expression : decorator.expression);
+        for (const rule of decoratorRules) {
+          if (!origins.some((o) => rule.modules.includes(o.module) && rule.match.decorator!.includes(o.path))) continue;
+          const extra: Partial<Site> = owner ? { function: owner } : {};
+          const level = rule.isolation && call ? isolationOf(call, rule.isolation) : undefined;
+          if (level) extra.isolation = level;
+          const value = rule.resource && call ? valueAt(call, rule.resource) : undefined;
+          const resourceSource = value ? { node: value, bindings: new Map<ts.Node, ts.Expression>() } : undefined;
+          if (resourceSource) extra.resource = renderResource(resourceSource, resolver);
+          emit(rule, decorator, decorator, unit, extra, resourceSource);
         }
       }
     }
@@ -120,7 +123,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       if (condition.iterates && !iteratesOver(args[0], new RegExp(condition.iterates, "i"))) return;
     }
     const sqlMatches = rule.match.sql ? sqlMatchesOf(call, rule.match.sql) : undefined;
-    if (sqlMatches?.matches.length === 0 || !receiverOk()) return;
+    if ((sqlMatches && !sqlMatches.some((m) => m.matches.length > 0)) || !receiverOk()) return;
     const extra: Partial<Site> = {};
     if (rule.isolation) {
       const level = isolationOf(call, rule.isolation);
@@ -137,19 +140,21 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       emit(rule, locateAt, call, unit, extra, resourceSource);
       return;
     }
-    const { text } = sqlMatches;
-    for (const match of sqlMatches.matches) {
-      const sqlExtra: Partial<Site> = { ...extra };
-      if (match.isolation) sqlExtra.isolation = match.isolation;
-      if (match.resource) sqlExtra.resource = match.resource;
-      emit(rule, text.sourcePos[match.offset] ?? call.getStart(), call, unit, sqlExtra, resourceSource);
+    for (const { text, node, matches } of sqlMatches) {
+      // SQL written in another file (an imported constant) is located at the call, the only place in this file.
+      const elsewhere = node.getSourceFile() !== call.getSourceFile();
+      for (const match of matches) {
+        const sqlExtra: Partial<Site> = { ...extra };
+        if (match.isolation) sqlExtra.isolation = match.isolation;
+        if (match.resource) sqlExtra.resource = match.resource;
+        emit(rule, elsewhere ? nameNode : (text.sourcePos[match.offset] ?? call.getStart()), call, unit, sqlExtra, resourceSource);
+      }
     }
   }
 
-  function sqlMatchesOf(call: CallNode, features: readonly string[]): { text: SqlText; matches: SqlMatch[] } | undefined {
-    const text = sqlArgument(call, resolver);
-    if (!text) return { text: { text: "", sourcePos: [] }, matches: [] };
-    return { text, matches: sqlFeatures(text.text).filter((m) => features.includes(m.feature)) };
+  /** Each SQL text the call may run, with the features it holds (one entry per branch of a conditional query). */
+  function sqlMatchesOf(call: CallNode, features: readonly string[]): { text: SqlText; node: ts.Node; matches: SqlMatch[] }[] {
+    return sqlArguments(call, resolver).map(({ text, node }) => ({ text, node, matches: sqlFeatures(text.text).filter((m) => features.includes(m.feature)) }));
   }
 }
 
@@ -239,9 +244,11 @@ function calleeName(call: ts.CallExpression): string | undefined {
   return ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
 }
 
+/** The argument at `argument`, or the `property` of an object-literal argument; with both, the property when that argument is an object literal. */
 function valueAt(call: CallNode, ref: ValueRef): ts.Expression | undefined {
-  const args = argumentsOf(call);
-  if (ref.argument !== undefined) return args[ref.argument];
+  const all = argumentsOf(call);
+  const args = ref.argument !== undefined ? all.slice(ref.argument, ref.argument + 1) : all;
+  if (ref.argument !== undefined && (!ref.property || !ts.isObjectLiteralExpression(skipOuterExpressions(args[0] ?? call)))) return args[0];
   if (ref.property) {
     const property = findProperty(args, [ref.property]);
     if (property && ts.isPropertyAssignment(property)) return property.initializer;
@@ -276,21 +283,33 @@ export function normaliseIsolation(text: string): string | undefined {
   return /^(SERIALIZABLE|REPEATABLE READ|READ COMMITTED|READ UNCOMMITTED|SNAPSHOT)$/.test(words) ? words : undefined;
 }
 
-/** The SQL of a call's first argument: a literal, a template, or a `const` bound to one. */
-function sqlArgument(call: CallNode, resolver: Resolver) {
+/** The SQL texts a call's first argument may hold (`{ text }` of a query config included). */
+function sqlArguments(call: CallNode, resolver: Resolver): { text: SqlText; node: ts.Node }[] {
   const first = argumentsOf(call)[0];
-  if (!first) return undefined;
-  let expr: ts.Node = skipOuterExpressions(first);
+  if (!first) return [];
+  const expr = skipOuterExpressions(first);
   if (ts.isObjectLiteralExpression(expr)) {
     const text = findProperty([expr], ["text", "sql"]);
-    if (!text || !ts.isPropertyAssignment(text)) return undefined;
-    expr = skipOuterExpressions(text.initializer);
+    return text && ts.isPropertyAssignment(text) ? sqlTexts(text.initializer, resolver, 0) : [];
+  }
+  return sqlTexts(expr, resolver, 0);
+}
+
+/** A literal or template, both branches of a conditional or of `??`/`||` (every path counts), or a variable bound to one of these. */
+function sqlTexts(expression: ts.Expression, resolver: Resolver, depth: number): { text: SqlText; node: ts.Node }[] {
+  const expr = skipOuterExpressions(expression);
+  if (ts.isConditionalExpression(expr)) return [...sqlTexts(expr.whenTrue, resolver, depth), ...sqlTexts(expr.whenFalse, resolver, depth)];
+  if (ts.isBinaryExpression(expr) && (expr.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || expr.operatorToken.kind === ts.SyntaxKind.BarBarToken)) {
+    return [...sqlTexts(expr.left, resolver, depth), ...sqlTexts(expr.right, resolver, depth)];
   }
   if (ts.isIdentifier(expr)) {
+    if (depth >= 3) return [];
     const declaration = resolver.declarationsOf(expr)[0];
-    if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && !importBinding(declaration)) expr = skipOuterExpressions(declaration.initializer);
+    const bound = declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && !importBinding(declaration);
+    return bound ? sqlTexts(declaration.initializer!, resolver, depth + 1) : [];
   }
-  return sqlTextOf(expr);
+  const text = sqlTextOf(expr);
+  return text ? [{ text, node: expr }] : [];
 }
 
 function lineColumn(sourceFile: ts.SourceFile, pos: number): { line: number; column: number } {
