@@ -121,6 +121,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
         locateAt = property.name;
       }
       if (condition.iterates && !iteratesOver(args[0], new RegExp(condition.iterates, "i"))) return;
+      if (condition.resultCached && !resultKeptAcrossRequests(call, resolver)) return;
     }
     const sqlMatches = rule.match.sql ? sqlMatchesOf(call, rule.match.sql) : undefined;
     if ((sqlMatches && !sqlMatches.some((m) => m.matches.length > 0)) || !receiverOk()) return;
@@ -222,6 +223,43 @@ function holdsLiteral(value: ts.Expression, values: string[]): boolean {
 
 function isFalsy(expr: ts.Expression): boolean {
   return expr.kind === ts.SyntaxKind.FalseKeyword || expr.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(expr) && expr.text === "undefined");
+}
+
+/**
+ * Whether a call's result outlives the request: assigned to `this.x`, a static or a module-level variable, directly
+ * (`this.max = await redis.incrby(…)`) or through a local of the same function (`const hi = …; this.max = hi`).
+ */
+function resultKeptAcrossRequests(call: CallNode, resolver: Resolver): boolean {
+  let node: ts.Node = call;
+  while (ts.isAwaitExpression(node.parent) || ts.isParenthesizedExpression(node.parent) || ts.isAsExpression(node.parent) || ts.isNonNullExpression(node.parent) || (ts.isCallExpression(node.parent) && node.parent.expression !== node && ts.isIdentifier(node.parent.expression) && ["Number", "BigInt", "parseInt"].includes(node.parent.expression.text))) {
+    node = node.parent;
+  }
+  const parent = node.parent;
+  if (ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && parent.right === node) return isLongLived(parent.left, resolver);
+  if (!ts.isVariableDeclaration(parent) || !ts.isIdentifier(parent.name)) return false;
+  const local = parent.name.text;
+  const scope = ts.findAncestor(parent, (n) => ts.isFunctionLike(n) || ts.isSourceFile(n));
+  let kept = false;
+  const visit = (n: ts.Node): void => {
+    if (kept) return;
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && mentions(n.right, local) && isLongLived(n.left, resolver)) kept = true;
+    ts.forEachChild(n, visit);
+  };
+  if (scope) ts.forEachChild(scope, visit);
+  return kept;
+}
+
+function isLongLived(target: ts.Expression, resolver: Resolver): boolean {
+  const expr = skipOuterExpressions(target);
+  if (ts.isPropertyAccessExpression(expr)) return expr.expression.kind === ts.SyntaxKind.ThisKeyword || isLongLived(expr.expression, resolver);
+  if (!ts.isIdentifier(expr)) return false;
+  const declaration = resolver.declarationsOf(expr)[0];
+  return declaration !== undefined && ts.isVariableDeclaration(declaration) && ts.isSourceFile(declaration.parent.parent.parent);
+}
+
+function mentions(node: ts.Node, name: string): boolean {
+  if (ts.isIdentifier(node)) return node.text === name;
+  return ts.forEachChild(node, (child) => (mentions(child, name) ? true : undefined)) ?? false;
 }
 
 /** `Promise.all(shards.map(…))`: the first argument maps over a collection whose name matches. */

@@ -7,7 +7,7 @@ import type { SiteKind } from "../model/report.js";
 import type { OriginSpec } from "../scan/resolve.js";
 import { CoordlintError } from "../model/errors.js";
 
-export type SqlFeature = "begin" | "set-isolation" | "for-update" | "for-share" | "lock-table" | "advisory-lock";
+export type SqlFeature = "begin" | "set-isolation" | "for-update" | "for-share" | "lock-table" | "advisory-lock" | "delete";
 
 export interface ReceiverSpec extends OriginSpec {
   any?: boolean;
@@ -18,6 +18,7 @@ export interface ArgCondition {
   property?: string[];
   propertyValue?: string[];
   iterates?: string;
+  resultCached?: boolean;
   minArgs?: number;
 }
 

@@ -141,6 +141,8 @@ export function sqlFeatures(sql: string): SqlMatch[] {
     } else if (initial && t.word === "SET" && (next(1) === "TRANSACTION" || next(1) === "SESSION")) {
       const level = isolationAfter(tokens, i);
       if (level.isolation) matches.push({ feature: "set-isolation", offset: t.offset, ...level });
+    } else if (initial && t.word === "DELETE" && next(1) === "FROM") {
+      matches.push({ feature: "delete", offset: t.offset });
     } else if (initial && t.word === "LOCK" && next(1) !== "(") {
       matches.push({ feature: "lock-table", offset: t.offset });
     } else if (t.word === "FOR" && (next(1) === "UPDATE" || (next(1) === "NO" && next(2) === "KEY" && next(3) === "UPDATE"))) {
