@@ -1,13 +1,14 @@
-// Koa with @koa/router: routes on Routers (prefixes, named routes), nested with router.use(), mounted on a Koa app with app.use(router.routes()).
+// Koa with @koa/router: routes on Routers (prefixes, named routes), nested with router.use(), mounted on a Koa app with app.use(router.routes()), apps mounted in apps with koa-mount.
 import { ts } from "ts-morph";
 import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches } from "../scan/resolve.js";
 import { propertyNameText } from "../scan/units.js";
-import { literalText, type FinderContext, type HandlerFinder } from "./finder.js";
+import { joinRoute, literalText, type FinderContext, type HandlerFinder } from "./finder.js";
 import { flattenFunctions, isPathArgument, RouteTree, routePath } from "./route-tree.js";
 
 const ROUTER_MODULES = ["@koa/router", "koa-router"];
 const APP_MODULES = ["koa"];
+const MOUNT_MODULES = ["koa-mount"];
 const METHODS: Record<string, string> = { get: "GET", post: "POST", put: "PUT", patch: "PATCH", delete: "DELETE", del: "DELETE", head: "HEAD", options: "OPTIONS", all: "ALL" };
 /** Router methods that hand the router to a Koa `use()` as one middleware. */
 const MOUNTERS = new Set(["routes", "middleware"]);
@@ -15,9 +16,9 @@ const MOUNTERS = new Set(["routes", "middleware"]);
 export const koa: HandlerFinder = {
   framework: "koa",
   title: "Koa (@koa/router)",
-  modules: [...APP_MODULES, ...ROUTER_MODULES],
+  modules: [...APP_MODULES, ...ROUTER_MODULES, ...MOUNT_MODULES],
   describe:
-    "`router.METHOD([name,] path, …middleware)` on `new Router({ prefix })`; `router.use([path,] child.routes())` nests Routers and `app.use(router.routes())` mounts them on a `new Koa()` app, prefixes joined. Middleware passed to `use()` on the app or a router runs for the routes registered after it. Named `METHOD /full/path`.",
+    "`router.METHOD([name,] path, …middleware)` and `router.register(path, [methods], middleware)` on `new Router({ prefix })`, one handler per path of an array; `router.use([path,] child.routes())` nests Routers and `app.use(router.routes())` mounts them on a `new Koa()` app; `app.use(mount([prefix,] childApp))` (koa-mount) mounts an app in an app, prefixes joined. Middleware passed to `use()` on the app or a router runs for the routes registered after it (a middleware given to koa-mount, for those under its prefix). Named `METHOD /full/path`.",
   find(context: FinderContext) {
     const { resolver, index } = context;
     const tree = new RouteTree(resolver, "koa");
@@ -25,6 +26,14 @@ export const koa: HandlerFinder = {
       originMatches(resolver.origins(e), ROUTER_MODULES, { exports: ["default", "Router", "default.Router"], types: ["Router", "RouterInstance", "RouterImplementation"], forms: ["instance"] });
     const isApp = (e: ts.Expression): boolean => originMatches(resolver.origins(e), APP_MODULES, { exports: ["default"], types: ["Application"], forms: ["instance"] });
     const isNode = (e: ts.Expression): boolean => isRouter(e) || isApp(e);
+    /** `mount("/api", api)` or `mount(api)` (koa-mount): what it mounts and under which prefix. */
+    const mountCall = (e: ts.Expression): { prefix: string; target: ts.Expression } | undefined => {
+      const expr = skipOuterExpressions(e);
+      if (!ts.isCallExpression(expr) || expr.arguments.length === 0) return undefined;
+      if (!originMatches(resolver.origins(expr.expression), MOUNT_MODULES, { exports: ["default"], forms: ["value"] })) return undefined;
+      const [first, second] = expr.arguments;
+      return second ? { prefix: routePath(resolver, first), target: second } : { prefix: "", target: first! };
+    };
     /** `child.routes()` stands for the child router. */
     const mounted = (e: ts.Expression): ts.Expression => {
       const expr = skipOuterExpressions(e);
@@ -49,7 +58,7 @@ export const koa: HandlerFinder = {
         const callee = skipOuterExpressions(call.expression);
         if (!ts.isPropertyAccessExpression(callee)) continue;
         const method = callee.name.text;
-        if (!(method in METHODS) && method !== "use" && method !== "prefix") continue;
+        if (!(method in METHODS) && method !== "use" && method !== "prefix" && method !== "register") continue;
         const receiver = unchained(callee.expression);
         if (!isNode(receiver)) continue;
         const key = tree.keyOf(receiver);
@@ -59,20 +68,41 @@ export const koa: HandlerFinder = {
           tree.router(key).ownPrefix = routePath(resolver, args[0]);
         } else if (method === "use") {
           const hasPath = isPathArgument(args[0]);
-          const rest = flattenFunctions(hasPath ? args.slice(1) : args);
-          const mounts = rest.flatMap((a) => tree.mountedKeys(mounted(a), isRouter).map((router) => ({ router, prefix: "" })));
-          const middleware = rest.filter((a) => tree.mountedKeys(mounted(a), isRouter).length === 0);
-          tree.router(key).uses.push({ path: hasPath ? routePath(resolver, args[0]) : "", call, middleware, mounts });
+          const path = hasPath ? routePath(resolver, args[0]) : "";
+          const middleware: ts.Expression[] = [];
+          const mounts: { router: string; prefix: string }[] = [];
+          for (const arg of flattenFunctions(hasPath ? args.slice(1) : args)) {
+            const koaMount = mountCall(arg);
+            const keys = koaMount ? tree.mountedKeys(mounted(koaMount.target), isNode) : tree.mountedKeys(mounted(arg), isRouter);
+            if (keys.length > 0) mounts.push(...keys.map((router) => ({ router, prefix: koaMount?.prefix ?? "" })));
+            else if (koaMount?.prefix) tree.router(key).uses.push({ path: joinRoute(path, koaMount.prefix), call, middleware: [koaMount.target], mounts: [] });
+            else middleware.push(koaMount?.target ?? arg);
+          }
+          tree.router(key).uses.push({ path, call, middleware, mounts });
+        } else if (method === "register" && isRouter(receiver)) {
+          // router.register("cron.:period", ["get", "post"], [validate, handler]): the methods are data.
+          const methods = skipOuterExpressions(args[1] ?? call);
+          const names = ts.isArrayLiteralExpression(methods) ? methods.elements.map((m) => literalText(m)) : [literalText(methods)];
+          for (const name of names) {
+            const verb = name === undefined ? "*" : METHODS[name.toLowerCase()] ?? name.toUpperCase();
+            for (const path of routePaths(args[0])) tree.router(key).routes.push({ method: verb, path, call, functions: flattenFunctions(args.slice(2, 3)) });
+          }
         } else if (isRouter(receiver)) {
           // router.get("order", "/orders/:id", …): a route name may come before the path.
           const named = args.length > 2 && literalText(args[0]) !== undefined && isPathArgument(args[1]);
           const pathArg = named ? args[1] : args[0];
           if (!pathArg) continue;
-          tree.router(key).routes.push({ method: METHODS[method]!, path: routePath(resolver, pathArg), call, functions: flattenFunctions(args.slice(named ? 2 : 1)) });
+          for (const path of routePaths(pathArg)) tree.router(key).routes.push({ method: METHODS[method]!, path, call, functions: flattenFunctions(args.slice(named ? 2 : 1)) });
         }
       }
     }
     return tree.handlers();
+
+    /** A path, or each path of an array (`router.get(["/a", "/b"], …)` serves both). */
+    function routePaths(expression: ts.Expression | undefined): string[] {
+      const expr = expression && skipOuterExpressions(expression);
+      return expr && ts.isArrayLiteralExpression(expr) ? expr.elements.map((e) => routePath(resolver, e)) : [routePath(resolver, expression)];
+    }
   },
 };
 

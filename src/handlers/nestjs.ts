@@ -49,7 +49,20 @@ interface AppConfig {
   providers: Map<Enhancer, HandlerEntry[]>;
   /** `GraphQLModule.forRoot({ fieldResolverEnhancers })`: guards and interceptors skip field resolvers unless listed. */
   fieldResolverEnhancers: Set<string>;
+  routing: Routing;
 }
+
+/** Where the HTTP app serves routes: `app.setGlobalPrefix(prefix, { exclude })`, `app.enableVersioning({ type: VersioningType.URI, … })`. */
+interface Routing {
+  prefix: string;
+  /** Routes served without the global prefix; `method` undefined for every method. */
+  exclude: { pattern: RegExp; method: string | undefined }[];
+  /** URI versioning: the segment's prefix (`v` unless given) and the versions of routes that state none (`defaultVersion`). */
+  uri?: { prefix: string; defaultVersions: Version[] | undefined };
+}
+
+/** A version as Nest writes it in the URI; null for VERSION_NEUTRAL (no version segment). */
+type Version = string | null;
 
 /** The app a handler runs in (their global enhancers differ); GraphQL field resolvers run in the HTTP app with fewer enhancers. */
 type HandlerKind = "http" | "microservice" | "graphql-field";
@@ -63,6 +76,8 @@ export const nestjs: HandlerFinder = {
     "`@Query/@Mutation/@Subscription/@ResolveField` methods of `@Resolver` classes and `@MessagePattern/@EventPattern` methods of controllers named `Class.method`; " +
     "`@Cron(expr)`, `@Interval(ms)`, `@Timeout(ms)` named `cron <expr>`, `interval <ms>`, `timeout <ms>` (`Class.method` when not constant); " +
     "`@Processor(queue)` classes (@nestjs/bullmq) named `bullmq <queue>`, running `process`. " +
+    "Route names carry the HTTP app's global prefix (`setGlobalPrefix`, its `exclude` list honoured) and, with URI versioning (`enableVersioning({ type: VersioningType.URI })`), " +
+    "the `v<version>` segment of the method's `@Version`, else the controller's `version`, else `defaultVersion`, one handler per version. " +
     "Guards, interceptors and pipes (global, class, method, parameter) run before the handler, in Nest's order.",
   find(context: FinderContext) {
     const { index, resolver } = context;
@@ -99,9 +114,13 @@ export const nestjs: HandlerFinder = {
 
           for (const applied of methodApplied) {
             if (controller && applied.module === COMMON && HTTP_METHODS.has(applied.name)) {
+              const method = applied.name.toUpperCase();
+              const versions = versionsOf(resolver, methodApplied, controller, config.routing);
               for (const prefix of controllerPrefixes(resolver, controller)) {
                 for (const path of pathsOf(resolver, applied.args[0])) {
-                  out.push({ name: `${applied.name.toUpperCase()} ${joinRoute(prefix, path)}`, framework: "nestjs", node: applied.decorator, entries: requestEntries("http") });
+                  for (const route of servedPaths(config.routing, method, joinRoute(prefix, path), versions)) {
+                    out.push({ name: `${method} ${route}`, framework: "nestjs", node: applied.decorator, entries: requestEntries("http") });
+                  }
                 }
               }
             } else if (graphqlResolver && applied.module === GRAPHQL && GRAPHQL_OPERATIONS.has(applied.name)) {
@@ -213,7 +232,7 @@ function parameterPipes(resolver: Resolver, method: ts.MethodDeclaration): Handl
 
 function appConfig(context: FinderContext): AppConfig {
   const { index, resolver } = context;
-  const config: AppConfig = { http: new Map(), microservice: new Map(), providers: new Map(), fieldResolverEnhancers: new Set() };
+  const config: AppConfig = { http: new Map(), microservice: new Map(), providers: new Map(), fieldResolverEnhancers: new Set(), routing: { prefix: "", exclude: [] } };
   const add = (map: Map<Enhancer, HandlerEntry[]>, enhancer: Enhancer, entry: HandlerEntry): void => {
     if (entry.units.length > 0) map.set(enhancer, [...(map.get(enhancer) ?? []), entry]);
   };
@@ -230,10 +249,16 @@ function appConfig(context: FinderContext): AppConfig {
         }
         continue;
       }
+      const routingOption = callee.name.text === "setGlobalPrefix" || callee.name.text === "enableVersioning";
       const enhancer = ENHANCERS.find((e) => e.global === callee.name.text);
-      if (!enhancer) continue;
+      if (!enhancer && !routingOption) continue;
       const app = resolver.origins(callee.expression).find((o) => o.module === CORE && o.path.startsWith("NestFactory."));
       if (!app) continue;
+      if (routingOption) {
+        if (app.path !== "NestFactory.createMicroservice") readRouting(resolver, call, callee.name.text, config.routing);
+        continue;
+      }
+      if (!enhancer) continue;
       const map = app.path === "NestFactory.createMicroservice" ? config.microservice : config.http;
       for (const arg of call.arguments) add(map, enhancer, enhancerEntry(resolver, arg, enhancer.method));
     }
@@ -255,6 +280,77 @@ function appConfig(context: FinderContext): AppConfig {
     }
   }
   return config;
+}
+
+/** `app.setGlobalPrefix("api", { exclude: ["health", { path: "status", method: RequestMethod.GET }] })`, `app.enableVersioning({ type: VersioningType.URI, prefix, defaultVersion })`. */
+function readRouting(resolver: Resolver, call: ts.CallExpression, method: string, routing: Routing): void {
+  const [first, second] = call.arguments;
+  const options = second ?? first;
+  const object = options && skipOuterExpressions(options);
+  const option = (name: string): ts.Expression | undefined => (object && ts.isObjectLiteralExpression(object) ? propertyValue(object, name) : undefined);
+  if (method === "setGlobalPrefix") {
+    routing.prefix = routePath(resolver, first);
+    const exclude = option("exclude");
+    const list = exclude && skipOuterExpressions(exclude);
+    if (!second || !list || !ts.isArrayLiteralExpression(list)) return;
+    for (const element of list.elements) {
+      const entry = skipOuterExpressions(element);
+      if (ts.isObjectLiteralExpression(entry)) {
+        const method = propertyValue(entry, "method");
+        const name = method && skipOuterExpressions(method);
+        routing.exclude.push({ pattern: routePattern(routePath(resolver, propertyValue(entry, "path"))), method: name && ts.isPropertyAccessExpression(name) ? name.name.text : undefined });
+      } else {
+        routing.exclude.push({ pattern: routePattern(routePath(resolver, entry)), method: undefined });
+      }
+    }
+    return;
+  }
+  const type = option("type");
+  const typeExpr = type && skipOuterExpressions(type);
+  if (!typeExpr || !ts.isPropertyAccessExpression(typeExpr) || typeExpr.name.text !== "URI") return;
+  const prefix = option("prefix");
+  const prefixExpr = prefix && skipOuterExpressions(prefix);
+  const defaultVersion = option("defaultVersion");
+  routing.uri = {
+    prefix: !prefixExpr ? "v" : prefixExpr.kind === ts.SyntaxKind.FalseKeyword ? "" : routePath(resolver, prefixExpr),
+    defaultVersions: defaultVersion ? versionValues(resolver, defaultVersion) : undefined,
+  };
+}
+
+/** A path pattern as Nest's exclusion matches it (path-to-regexp): `:param` one segment, wildcards anything. */
+function routePattern(path: string): RegExp {
+  const body = joinRoute(path)
+    .split("/")
+    .map((segment) => (/^(\*|\{\*.*\}|\*\w+|\(\.\*\))$/.test(segment) ? ".*" : segment.startsWith(":") ? "[^/]+" : segment.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")))
+    .join("/");
+  return new RegExp(`^${body}/?$`, "i");
+}
+
+/** The URI versions of a route: the method's `@Version`, else the controller's `version`, else the app's `defaultVersion`; undefined when unversioned. */
+function versionsOf(resolver: Resolver, methodApplied: Applied[], controller: Applied, routing: Routing): Version[] | undefined {
+  if (!routing.uri) return undefined;
+  const method = methodApplied.find((a) => a.module === COMMON && a.name === "Version");
+  if (method?.args[0]) return versionValues(resolver, method.args[0]);
+  const options = controller.args[0] && skipOuterExpressions(controller.args[0]);
+  const version = options && ts.isObjectLiteralExpression(options) ? propertyValue(options, "version") : undefined;
+  return version ? versionValues(resolver, version) : routing.uri.defaultVersions;
+}
+
+/** `"1"`, `["1", "2"]`, `VERSION_NEUTRAL`, a project constant; `*` when not computable. */
+function versionValues(resolver: Resolver, expression: ts.Expression): Version[] {
+  const expr = skipOuterExpressions(expression);
+  if (ts.isArrayLiteralExpression(expr)) return expr.elements.flatMap((e) => versionValues(resolver, e));
+  if (nestExport(resolver, expr)?.name === "VERSION_NEUTRAL") return [null];
+  const value = constantValue(resolver, expr, 0);
+  return [value === undefined ? "*" : String(value)];
+}
+
+/** The paths a route is served at: per version segment, under the global prefix unless excluded from it. */
+function servedPaths(routing: Routing, method: string, path: string, versions: Version[] | undefined): string[] {
+  const excluded = routing.exclude.some((e) => (e.method === undefined || e.method === "ALL" || e.method === method) && e.pattern.test(path));
+  const prefix = excluded ? "" : routing.prefix;
+  const segments = routing.uri && versions ? versions.map((v) => (v === null ? "" : `${routing.uri!.prefix}${v}`)) : [""];
+  return [...new Set(segments.map((segment) => joinRoute(prefix, segment, path)))];
 }
 
 /** The names listed in a `fieldResolverEnhancers: ["guards", …]` option anywhere in a GraphQLModule.forRoot(…) call. */

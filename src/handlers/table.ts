@@ -6,6 +6,7 @@ import { hono } from "./hono.js";
 import { koa } from "./koa.js";
 import { nestjs } from "./nestjs.js";
 import { amqplib } from "./amqplib.js";
+import { bull } from "./bull.js";
 import { bullmq } from "./bullmq.js";
 import { kafkajs } from "./kafkajs.js";
 import { nodeCron } from "./node-cron.js";
@@ -15,4 +16,4 @@ import { lambda } from "./lambda.js";
 import { nextjs } from "./nextjs.js";
 import { trpc } from "./trpc.js";
 
-export const FINDERS: readonly HandlerFinder[] = [express, fastify, koa, hono, nestjs, kafkajs, bullmq, amqplib, sqs, nodeCron, nextjs, lambda, trpc, graphql];
+export const FINDERS: readonly HandlerFinder[] = [express, fastify, koa, hono, nestjs, kafkajs, bullmq, bull, amqplib, sqs, nodeCron, nextjs, lambda, trpc, graphql];

@@ -1,0 +1,129 @@
+// Bull (v3/v4, the predecessor of BullMQ): one handler per `queue.process([name,] [concurrency,] processor)` on a Queue made by `new Queue(name)`.
+import { ts } from "ts-morph";
+import { skipOuterExpressions } from "../scan/code-index.js";
+import { originMatches, type Resolver } from "../scan/resolve.js";
+import { isFunctionNode } from "../scan/units.js";
+import { literalText, wrappedEntries, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
+import { routePath } from "./route-tree.js";
+
+const MODULES = ["bull"];
+
+/** Parameters bound to the arguments of the call being followed (a queue factory's `name`). */
+type Bindings = ReadonlyMap<ts.Node, ts.Expression>;
+
+export const bull: HandlerFinder = {
+  framework: "bull",
+  title: "Bull",
+  modules: MODULES,
+  describe:
+    "`queue.process([job name,] [concurrency,] processor)` on a queue made by `new Queue(name, …)` from `bull`, followed through variables, assignments and factory functions (`createQueue(\"tasks\")`, a cached `taskQueue()` accessor). " +
+    "Named `bull <queue>` or `bull <queue>/<job name>` (a queue name that is not a literal or a constant, here or in the factory's call, is `*`), located at the `process(` call. " +
+    "The processor runs through wrappers (`traceFunction(opts)(async (job) => …)`); a processor given as a file path is a handler with no entries.",
+  find(context: FinderContext) {
+    const { index, resolver } = context;
+    const out: HandlerCandidate[] = [];
+    for (const scan of index.files) {
+      for (const { node: call } of scan.calls) {
+        if (!ts.isCallExpression(call)) continue;
+        const callee = skipOuterExpressions(call.expression);
+        if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== "process" || call.arguments.length === 0) continue;
+        if (!originMatches(resolver.origins(callee.expression), MODULES, { exports: ["default", "Queue", "default.Queue"], types: ["Queue", "Bull.Queue"] })) continue;
+        const processor = call.arguments[call.arguments.length - 1]!;
+        const first = call.arguments.length > 1 ? literalText(call.arguments[0]) : undefined;
+        const job = first !== undefined && first !== "*" ? `/${first}` : "";
+        const queues = [...new Set(queueNames(resolver, callee.expression, new Map(), 0))];
+        const entries = isPath(processor) ? [{ expression: processor, units: [] }] : wrappedEntries(resolver, processor);
+        for (const queue of queues.length > 0 ? queues : ["*"]) out.push({ name: `bull ${queue}${job}`, framework: "bull", node: call, entries });
+      }
+    }
+    return out;
+  },
+};
+
+/** A sandboxed processor: a file path, run in a child process. */
+function isPath(expression: ts.Expression): boolean {
+  const expr = skipOuterExpressions(expression);
+  if (ts.isStringLiteralLike(expr) || ts.isTemplateExpression(expr)) return true;
+  return ts.isCallExpression(expr) && ts.isPropertyAccessExpression(expr.expression) && ["join", "resolve"].includes(expr.expression.name.text);
+}
+
+/** The names of the queues an expression may hold: where it is made by `new Queue(name)`, following variables and factories. */
+function queueNames(resolver: Resolver, expression: ts.Expression, bindings: Bindings, depth: number): string[] {
+  if (depth > 6) return [];
+  const expr = skipOuterExpressions(expression);
+  if (ts.isNewExpression(expr)) {
+    return originMatches(resolver.origins(expr.expression), MODULES, { exports: ["default", "Queue", "default.Queue"], forms: ["value"] })
+      ? [queueName(resolver, expr.arguments?.[0], bindings, depth)]
+      : [];
+  }
+  if (ts.isCallExpression(expr)) {
+    if (isQueueFunction(resolver, expr.expression)) return [queueName(resolver, expr.arguments[0], bindings, depth)];
+    return resolver.functionTargets(expr.expression).flatMap((unit) => {
+      const inner = new Map(bindings);
+      unit.node.parameters.forEach((parameter, i) => {
+        const argument = expr.arguments[i];
+        if (argument) inner.set(parameter, argument);
+      });
+      return returned(unit.node).flatMap((r) => queueNames(resolver, r, inner, depth + 1));
+    });
+  }
+  if (ts.isConditionalExpression(expr)) return [...queueNames(resolver, expr.whenTrue, bindings, depth), ...queueNames(resolver, expr.whenFalse, bindings, depth)];
+  if (ts.isBinaryExpression(expr) && [ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.EqualsToken].includes(expr.operatorToken.kind)) {
+    return [...(expr.operatorToken.kind === ts.SyntaxKind.EqualsToken ? [] : queueNames(resolver, expr.left, bindings, depth)), ...queueNames(resolver, expr.right, bindings, depth)];
+  }
+  if (ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr)) {
+    return resolver.declarationsOf(expr).flatMap((declaration) => {
+      if (!resolver.index.isAnalysed(declaration.getSourceFile().fileName)) return [];
+      const bound = bindings.get(declaration);
+      if (bound) return queueNames(resolver, bound, bindings, depth + 1);
+      if ((ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration)) && declaration.initializer) return queueNames(resolver, declaration.initializer, bindings, depth + 1);
+      // `let cached; … cached = createQueue("tasks")`: what is assigned to it.
+      return assignments(resolver, declaration).flatMap((value) => queueNames(resolver, value, bindings, depth + 1));
+    });
+  }
+  return [];
+}
+
+/** `Queue("emails")` called without `new` (Bull allows it). */
+function isQueueFunction(resolver: Resolver, callee: ts.Expression): boolean {
+  return originMatches(resolver.origins(callee), MODULES, { exports: ["default", "Queue", "default.Queue"], forms: ["value"] });
+}
+
+function queueName(resolver: Resolver, argument: ts.Expression | undefined, bindings: Bindings, depth: number): string {
+  const expr = argument && skipOuterExpressions(argument);
+  if (expr && ts.isIdentifier(expr) && depth < 8) {
+    const bound = resolver.declarationsOf(expr).map((d) => bindings.get(d)).find((b) => b !== undefined);
+    if (bound) return queueName(resolver, bound, bindings, depth + 1);
+  }
+  return routePath(resolver, argument);
+}
+
+function returned(fn: ts.SignatureDeclaration & { body?: ts.Node }): ts.Expression[] {
+  const body = fn.body;
+  if (!body) return [];
+  if (!ts.isBlock(body)) return ts.isExpression(body) ? [body] : [];
+  const found: ts.Expression[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isReturnStatement(node) && node.expression) found.push(node.expression);
+    if (!isFunctionNode(node)) ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(body, visit);
+  return found;
+}
+
+/** Values assigned to a variable or property (`x = …`, `this.x = …`) in the file declaring it. */
+function assignments(resolver: Resolver, declaration: ts.Node): ts.Expression[] {
+  const name = (declaration as ts.NamedDeclaration).name;
+  if (!name || !ts.isIdentifier(name)) return [];
+  const found: ts.Expression[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      const left = skipOuterExpressions(node.left);
+      const target = ts.isPropertyAccessExpression(left) ? left.name : left;
+      if (ts.isIdentifier(target) && target.text === name.text && resolver.declarationsOf(left).includes(declaration)) found.push(node.right);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(declaration.getSourceFile());
+  return found;
+}
