@@ -15,7 +15,7 @@ export const hono: HandlerFinder = {
   title: "Hono",
   modules: MODULES,
   describe:
-    "`app.METHOD(path, …handlers)` (chained calls without a path reuse the previous one) and `app.on(method | methods, path | paths, …handlers)` on `new Hono()` apps; `app.route(prefix, subApp)` mounts sub-apps and `basePath(prefix)` prefixes an app, prefixes joined. `use([path,] …middleware)` runs for the routes registered after it under its path (`/x/*` covers `/x/…`). Named `METHOD /full/path`.",
+    "`app.METHOD(path, …handlers)` (chained calls without a path reuse the previous one) and `app.on(method | methods, path | paths, …handlers)` on `new Hono()` apps; `app.route(prefix, subApp)` mounts sub-apps and `basePath(prefix)` prefixes an app, prefixes joined; a base path written `configured || '/'` (or `??`) is the literal it falls back to. `use([path,] …middleware)` runs for the routes registered after it under its path (`/x/*` covers `/x/…`). Named `METHOD /full/path`.",
   find(context: FinderContext) {
     const { resolver, index } = context;
     // Middleware is usually written through createMiddleware(fn) or factory.createHandlers(…): see through such wrappers.
@@ -77,7 +77,7 @@ export const hono: HandlerFinder = {
       const base = unchained(receiver);
       if (!isApp(base)) return;
       const key = basePathKey(call);
-      const prefix = routePath(resolver, prefixArg);
+      const prefix = routePath(resolver, fallbackOf(prefixArg));
       const parent = ts.isNewExpression(base) ? undefined : keyOf(base);
       if (parent) tree.router(parent).uses.push({ path: prefix, call, middleware: [], mounts: [{ router: key, prefix: "" }] });
       else tree.router(key).ownPrefix = prefix;
@@ -90,6 +90,14 @@ function basePathKey(call: ts.CallExpression): string {
   let holder: ts.Node = call.parent;
   while (ts.isParenthesizedExpression(holder) || ts.isAsExpression(holder) || ts.isSatisfiesExpression(holder)) holder = holder.parent;
   return (ts.isVariableDeclaration(holder) || ts.isPropertyDeclaration(holder)) && holder.initializer && skipOuterExpressions(holder.initializer) === call ? nodeKey(holder) : nodeKey(call);
+}
+
+/** `basePath(configured || "/")`: an app whose base path is configured is served under the path it falls back to unless a deployment says otherwise. */
+function fallbackOf(expression: ts.Expression | undefined): ts.Expression | undefined {
+  const expr = expression && skipOuterExpressions(expression);
+  if (!expr || !ts.isBinaryExpression(expr)) return expression;
+  const operator = expr.operatorToken.kind;
+  return (operator === ts.SyntaxKind.BarBarToken || operator === ts.SyntaxKind.QuestionQuestionToken) && literalText(expr.right) !== undefined ? expr.right : expression;
 }
 
 function isChained(expression: ts.Expression): boolean {

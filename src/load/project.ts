@@ -1,4 +1,4 @@
-// Load the analysed code: find tsconfigs (or none), select the files to analyse, build one ts-morph Project per tsconfig.
+// Load the analysed code: find tsconfigs (or none) and the workspace's packages, select the files to analyse, build one ts.Program per tsconfig.
 import fs from "node:fs";
 import path from "node:path";
 import { Project, ts } from "ts-morph";
@@ -63,29 +63,52 @@ export function loadCode(options: LoadOptions): LoadedCode {
   const root = commonRoot(inputs.length > 0 ? inputs : [path.dirname(explicitConfig!)]);
   const relative = (fileName: string): string => toPosix(path.relative(root, fileName));
 
+  const workspace = findWorkspace(root);
+  const host = linkedHost(workspace);
   const configs = explicitConfig ? [explicitConfig] : discoverConfigs(inputs);
-  const plans = planPrograms(configs, inputs, explicitConfig !== undefined, diagnostics, relative);
+  const plans = planPrograms(configs, inputs, explicitConfig !== undefined, host, diagnostics, relative);
+  const inputPackages = new Set((inputs.length > 0 ? inputs : [explicitConfig!]).map((input) => packageDirOf(workspace, input)));
 
   const claimed = new Set<string>();
   const programs: LoadedProgram[] = [];
+  const sources = new SourceCache(host);
   for (const plan of plans) {
     const fileNames = plan.fileNames.filter((f) => !claimed.has(f) && isAnalysable(f) && insideInputs(f, inputs, explicitConfig));
     if (fileNames.length === 0) continue;
-    const project = new Project({
-      compilerOptions: { ...plan.options, ignoreDeprecations: "6.0", noEmit: true },
-      skipAddingFilesFromTsConfig: true,
-      skipFileDependencyResolution: true,
-    });
     const added: string[] = [];
     for (const fileName of fileNames) {
       claimed.add(fileName);
       const text = readSource(fileName, diagnostics, relative);
       if (text === undefined) continue;
-      project.createSourceFile(fileName, text, { overwrite: true });
+      sources.texts.set(fileName, text);
       added.push(fileName);
     }
     if (added.length === 0) continue;
-    const program = project.getProgram().compilerObject;
+    const compilerOptions: ts.CompilerOptions = { ...plan.options, ignoreDeprecations: "6.0", noEmit: true };
+    const program = ts.createProgram({ rootNames: added, options: compilerOptions, host: sources.compilerHost(compilerOptions) });
+    // Sources of other workspace packages that the analysed code runs (value imports, followed transitively) are
+    // analysed with it, so calls are followed across packages; type-only imports bring no code.
+    const resolutions = ts.createModuleResolutionCache(root, (f) => f, compilerOptions);
+    const pending = [...added];
+    const visited = new Set(pending);
+    while (pending.length > 0) {
+      const sourceFile = program.getSourceFile(pending.pop()!);
+      if (!sourceFile) continue;
+      for (const specifier of valueImports(sourceFile)) {
+        const mode = ts.getModeForUsageLocation(sourceFile, specifier, compilerOptions);
+        const resolved = ts.resolveModuleName(specifier.text, sourceFile.fileName, compilerOptions, host, resolutions, undefined, mode).resolvedModule;
+        if (!resolved) continue;
+        const fileName = path.normalize(resolved.resolvedFileName);
+        if (visited.has(fileName) || !isAnalysable(fileName)) continue;
+        const owner = packageDirOf(workspace, fileName);
+        if (owner === undefined) continue;
+        visited.add(fileName);
+        pending.push(fileName);
+        if (inputPackages.has(owner) || claimed.has(fileName) || insideInputs(fileName, inputs, undefined)) continue;
+        claimed.add(fileName);
+        added.push(fileName);
+      }
+    }
     const files = added.map((f) => program.getSourceFile(f)).filter((sf): sf is ts.SourceFile => sf !== undefined);
     for (const sourceFile of files) reportSyntaxErrors(program, sourceFile, diagnostics, relative);
     programs.push({ tsconfig: plan.tsconfig, program, checker: program.getTypeChecker(), files });
@@ -107,6 +130,7 @@ function planPrograms(
   configs: string[],
   inputs: string[],
   explicit: boolean,
+  host: ts.ParseConfigHost,
   diagnostics: Diagnostic[],
   relative: (f: string) => string,
 ): ProgramPlan[] {
@@ -117,7 +141,7 @@ function planPrograms(
     const configPath = queue.shift()!;
     if (seen.has(configPath)) continue;
     seen.add(configPath);
-    const parsed = parseConfig(configPath, diagnostics, relative);
+    const parsed = parseConfig(configPath, host, diagnostics, relative);
     if (!parsed) {
       plans.push({ tsconfig: undefined, options: DEFAULT_OPTIONS, fileNames: walkSources(path.dirname(configPath)) });
       continue;
@@ -137,17 +161,196 @@ function planPrograms(
   return plans;
 }
 
+/** Module specifiers a file imports for their values: static imports and re-exports that are not type-only, `import x = require()`, `import()` and `require()`. */
+function valueImports(sourceFile: ts.SourceFile): ts.StringLiteralLike[] {
+  const out: ts.StringLiteralLike[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node)) {
+      const clause = node.importClause;
+      const typeOnly = clause !== undefined && (clause.isTypeOnly || (clause.name === undefined && clause.namedBindings !== undefined && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+      if (!typeOnly && ts.isStringLiteralLike(node.moduleSpecifier)) out.push(node.moduleSpecifier);
+      return;
+    }
+    if (ts.isExportDeclaration(node)) {
+      if (!node.isTypeOnly && node.moduleSpecifier && ts.isStringLiteralLike(node.moduleSpecifier)) out.push(node.moduleSpecifier);
+      return;
+    }
+    if (ts.isImportEqualsDeclaration(node) && !node.isTypeOnly && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteralLike(node.moduleReference.expression)) {
+      out.push(node.moduleReference.expression);
+      return;
+    }
+    if (ts.isCallExpression(node) && node.arguments.length === 1 && ts.isStringLiteralLike(node.arguments[0]!) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))) {
+      out.push(node.arguments[0]);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return out;
+}
+
+/** The packages of the workspace the analysed code belongs to: its root folder and each package's folder by package name. */
+interface Workspace {
+  root: string;
+  packages: Map<string, string>;
+}
+
+/**
+ * The workspace around `start`: the nearest folder above it (up to the repository's root) whose package.json
+ * declares `workspaces` or that holds a pnpm-workspace.yaml, else `start` itself; its packages are the named
+ * package.json files under it.
+ */
+function findWorkspace(start: string): Workspace {
+  let root = start;
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "pnpm-workspace.yaml")) || readPackageJson(dir)?.workspaces !== undefined) {
+      root = dir;
+      break;
+    }
+    if (fs.existsSync(path.join(dir, ".git")) || path.dirname(dir) === dir) break;
+  }
+  const packages = new Map<string, string>();
+  walk(root, (dir, entries) => {
+    if (!entries.some((e) => e.name === "package.json" && e.isFile())) return;
+    const name = readPackageJson(dir)?.name;
+    if (typeof name === "string" && name !== "" && !packages.has(name)) packages.set(name, dir);
+  });
+  return { root, packages };
+}
+
+function readPackageJson(dir: string): { name?: unknown; workspaces?: unknown } | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: unknown; workspaces?: unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The folder of the workspace package a file lies in (the deepest one), or undefined. */
+function packageDirOf(workspace: Workspace, fileName: string): string | undefined {
+  let owner: string | undefined;
+  for (const dir of workspace.packages.values()) {
+    if ((fileName === dir || fileName.startsWith(dir + path.sep)) && (owner === undefined || dir.length > owner.length)) owner = dir;
+  }
+  return owner;
+}
+
+/**
+ * Where `…/node_modules/<workspace package>/rest` leads when no install linked it: the package's own folder
+ * (`@acme/lib/server/x` → packages/lib/server/x), as npm, yarn and pnpm workspaces link them.
+ */
+function linkedPath(workspace: Workspace, fileName: string): string | undefined {
+  const posix = fileName.replace(/\\/g, "/");
+  const marker = "/node_modules/";
+  const at = posix.lastIndexOf(marker);
+  if (at < 0 || !isInside(workspace.root, posix.slice(0, at))) return undefined;
+  const segments = posix.slice(at + marker.length).split("/");
+  const nameLength = segments[0]!.startsWith("@") ? 2 : 1;
+  const dir = workspace.packages.get(segments.slice(0, nameLength).join("/"));
+  return dir === undefined ? undefined : path.join(dir, ...segments.slice(nameLength));
+}
+
+function isInside(root: string, dir: string): boolean {
+  const posixRoot = toPosix(root);
+  return dir === posixRoot || dir.startsWith(posixRoot.endsWith("/") ? posixRoot : posixRoot + "/");
+}
+
+/** The file system with workspace packages linked under every node_modules folder of the workspace: for tsconfig `extends` and module resolution. */
+type LinkedHost = ts.ParseConfigHost & ts.ModuleResolutionHost & Required<Pick<ts.ModuleResolutionHost, "directoryExists" | "realpath">>;
+
+function linkedHost(workspace: Workspace): LinkedHost {
+  const realpath = (fileName: string): string => ts.sys.realpath?.(fileName) ?? fileName;
+  const scopes = new Set([...workspace.packages.keys()].filter((name) => name.startsWith("@")).map((name) => name.split("/")[0]!));
+  return {
+    useCaseSensitiveFileNames: ts.sys.useCaseSensitiveFileNames,
+    readDirectory: ts.sys.readDirectory,
+    getCurrentDirectory: ts.sys.getCurrentDirectory,
+    getDirectories: ts.sys.getDirectories,
+    fileExists(fileName) {
+      if (ts.sys.fileExists(fileName)) return true;
+      const linked = linkedPath(workspace, fileName);
+      return linked !== undefined && ts.sys.fileExists(linked);
+    },
+    readFile(fileName) {
+      const text = ts.sys.readFile(fileName);
+      if (text !== undefined) return text;
+      const linked = linkedPath(workspace, fileName);
+      return linked === undefined ? undefined : ts.sys.readFile(linked);
+    },
+    directoryExists(dir) {
+      if (ts.sys.directoryExists(dir)) return true;
+      const posix = dir.replace(/\\/g, "/").replace(/\/+$/, "");
+      const name = path.posix.basename(posix);
+      const parent = path.posix.dirname(posix);
+      // TypeScript looks into a node_modules folder only when it exists: the links live in folders no install made.
+      if (name === "node_modules") return isInside(workspace.root, parent);
+      if (path.posix.basename(parent) === "node_modules" && scopes.has(name)) return isInside(workspace.root, path.posix.dirname(parent));
+      const linked = linkedPath(workspace, dir);
+      return linked !== undefined && ts.sys.directoryExists(linked);
+    },
+    realpath(fileName) {
+      if (ts.sys.fileExists(fileName) || ts.sys.directoryExists(fileName)) return realpath(fileName);
+      const linked = linkedPath(workspace, fileName);
+      return realpath(linked ?? fileName);
+    },
+  };
+}
+
+/** Where ts-morph serves TypeScript's own lib files (lib.es2022.d.ts…) from memory: no typescript package need be installed. */
+const LIB_FOLDER = "/node_modules/typescript/lib";
+
+/** Compiler options that change how a file parses or binds: programs agreeing on them share its syntax tree. */
+const SOURCE_FILE_OPTIONS = ["jsx", "jsxImportSource", "importHelpers", "alwaysStrict", "moduleDetection"] as const;
+
+/**
+ * Source files parsed once and shared by every program whose options parse them alike, as a language service's
+ * document registry does: in a monorepo each package's program reaches the other packages' sources.
+ */
+class SourceCache {
+  readonly texts = new Map<string, string>();
+  private readonly parsed = new Map<string, ts.SourceFile>();
+  private readonly libs = new Project({ skipAddingFilesFromTsConfig: true }).getModuleResolutionHost();
+
+  constructor(private readonly host: LinkedHost) {}
+
+  compilerHost(options: ts.CompilerOptions): ts.CompilerHost {
+    const base = ts.createCompilerHost(options, true);
+    const settings = SOURCE_FILE_OPTIONS.map((name) => String(options[name])).join("|");
+    const isLib = (fileName: string): boolean => toPosix(fileName).startsWith(LIB_FOLDER + "/");
+    const readFile = (fileName: string): string | undefined => (isLib(fileName) ? this.libs.readFile(fileName) : this.texts.get(path.normalize(fileName)) ?? this.host.readFile(fileName));
+    return {
+      ...base,
+      getDefaultLibLocation: () => LIB_FOLDER,
+      getDefaultLibFileName: (o) => `${LIB_FOLDER}/${ts.getDefaultLibFileName(o)}`,
+      fileExists: (fileName) => (isLib(fileName) ? this.libs.fileExists(fileName) : this.host.fileExists(fileName)),
+      readFile,
+      directoryExists: (dir) => this.host.directoryExists(dir),
+      realpath: (fileName) => this.host.realpath(fileName),
+      getSourceFile: (fileName, languageVersionOrOptions) => {
+        const parse: ts.CreateSourceFileOptions = typeof languageVersionOrOptions === "object" ? languageVersionOrOptions : { languageVersion: languageVersionOrOptions };
+        const key = `${fileName}|${parse.languageVersion}|${parse.impliedNodeFormat}|${parse.jsDocParsingMode}|${settings}`;
+        const cached = this.parsed.get(key);
+        if (cached) return cached;
+        const text = readFile(fileName);
+        if (text === undefined) return undefined;
+        const sourceFile = ts.createSourceFile(fileName, text, parse, true);
+        this.parsed.set(key, sourceFile);
+        return sourceFile;
+      },
+    };
+  }
+}
+
 function depth(configPath: string | undefined): number {
   return configPath ? configPath.split(path.sep).length : 0;
 }
 
-function parseConfig(configPath: string, diagnostics: Diagnostic[], relative: (f: string) => string): ts.ParsedCommandLine | undefined {
+function parseConfig(configPath: string, host: ts.ParseConfigHost, diagnostics: Diagnostic[], relative: (f: string) => string): ts.ParsedCommandLine | undefined {
   const read = ts.readConfigFile(configPath, ts.sys.readFile);
   if (read.error) {
     diagnostics.push({ severity: "error", file: relative(configPath), message: `Cannot read tsconfig: ${flatten(read.error.messageText)}; analysing its folder with default options` });
     return undefined;
   }
-  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(configPath), { ignoreDeprecations: "6.0" }, configPath);
+  const parsed = ts.parseJsonConfigFileContent(read.config, host, path.dirname(configPath), { ignoreDeprecations: "6.0" }, configPath);
   for (const error of parsed.errors) {
     // "No inputs were found" is normal for solution-style configs that only list references.
     if (error.code === 18003) continue;
