@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { ormHookTargets } from "./calls/hooks.js";
 import { buildCallGraph, type Reachable } from "./calls/summaries.js";
 import { classifier } from "./classify/spectrum.js";
 import { findHandlers } from "./handlers/find.js";
@@ -42,7 +43,7 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
   const found = stage("handlers", () => findHandlers(index, resolver));
   const { sites: detected, contained } = stage("sites", () => addWrapperSites(index, resolver, detectSites(index, resolver, rules), found));
   const siteItems: Reachable[] = detected.map((d) => ({ unit: d.unit, pos: d.node.getStart(), line: d.site.line }));
-  const graph = stage("calls", () => buildCallGraph(index, resolver, siteItems, contained));
+  const graph = stage("calls", () => buildCallGraph(index, resolver, siteItems, contained, ormHookTargets(index, resolver)));
   const handlers = stage("classify", () => found.map(classifier({ sites: detected, graph, relative: code.relative })));
 
   const sites = detected.map((d) => d.site).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));

@@ -17,6 +17,8 @@ interface Edge {
   call: ts.Node;
   /** A callback written inside the caller: merged into the caller's frame in evidence paths. */
   inline: boolean;
+  /** An ORM hook the call runs: the ORM is no use site of a wrapper-shaped hook (middleware calling `next`), so nothing stays inside it. */
+  hook?: boolean;
   line: number;
 }
 
@@ -47,8 +49,15 @@ export interface CallGraph {
 /**
  * @param siteItems the coordination sites, each with the unit it runs in; their ids are their indices.
  * @param contained per unit id, items that do not propagate to its callers (a wrapper's primitive: callers have a use site).
+ * @param extraTargets per call, functions it runs besides its callee (the ORM hooks it triggers).
  */
-export function buildCallGraph(index: CodeIndex, resolver: Resolver, siteItems: Reachable[], contained: ReadonlyMap<number, ReadonlySet<number>> = new Map()): CallGraph {
+export function buildCallGraph(
+  index: CodeIndex,
+  resolver: Resolver,
+  siteItems: Reachable[],
+  contained: ReadonlyMap<number, ReadonlySet<number>> = new Map(),
+  extraTargets: ReadonlyMap<ts.Node, readonly FunctionUnit[]> = new Map(),
+): CallGraph {
   const items: Reachable[] = [...siteItems];
   const firstUnresolved = items.length;
   const own = new Map<number, number[]>();
@@ -71,6 +80,7 @@ export function buildCallGraph(index: CodeIndex, resolver: Resolver, siteItems: 
         items.push({ unit, pos: call.getStart(), line: lineOf(call) });
         addOwn(unit, id);
       }
+      for (const to of extraTargets.get(call) ?? []) if (to !== unit) list.push({ to, call, inline: false, hook: true, line: lineOf(call) });
     }
     for (const child of unit.children) if (child.inline) list.push({ to: child, call: child.node, inline: true, line: lineOf(child.node) });
     edges.set(unit.id, list);
@@ -98,7 +108,7 @@ export function buildCallGraph(index: CodeIndex, resolver: Resolver, siteItems: 
         if (!target) continue;
         const step = edge.inline ? 0 : 1;
         const pos = edge.call.getStart();
-        const stays = edge.inline ? undefined : contained.get(edge.to.id);
+        const stays = edge.inline || edge.hook ? undefined : contained.get(edge.to.id);
         for (const [item, hop] of target) {
           if (stays?.has(item)) continue;
           const candidate: Hop = { dist: hop.dist + step, pos, line: edge.line, next: edge.to, inline: edge.inline };
