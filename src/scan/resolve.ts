@@ -26,6 +26,7 @@ export class Resolver {
   private readonly originCache = new Map<ts.Node, Origin[]>();
   private readonly inProgress = new Set<ts.Node>();
   private readonly aliasesInProgress = new Set<ts.Node>();
+  private readonly assignmentCache = new Map<ts.Node, Map<string, ts.Expression[]>>();
   private readonly targetCache = new Map<ts.Node, FunctionUnit[]>();
 
   constructor(readonly index: CodeIndex) {}
@@ -153,11 +154,21 @@ export class Resolver {
   private syntacticOrigins(expr: ts.Expression): Origin[] {
     if (ts.isIdentifier(expr)) return this.symbolOrigins(expr);
     if (expr.kind === ts.SyntaxKind.ThisKeyword) {
-      const cls = ts.findAncestor(expr, ts.isClassLike);
-      return cls ? this.heritageOrigins(cls, "instance") : [];
+      // In a static member `this` is the class itself (`this.sequelize` on a Model subclass), elsewhere an instance.
+      const member = ts.findAncestor(expr, (n) => ts.isClassElement(n) && ts.isClassLike(n.parent)) as ts.ClassElement | undefined;
+      const cls = member?.parent as ts.ClassLikeDeclaration | undefined;
+      const isStatic = member !== undefined && ts.canHaveModifiers(member) && (ts.getModifiers(member) ?? []).some((m) => m.kind === ts.SyntaxKind.StaticKeyword);
+      return cls ? this.heritageOrigins(cls, isStatic ? "value" : "instance") : [];
     }
     if (ts.isPropertyAccessExpression(expr)) {
-      const base = this.origins(expr.expression).map((o) => (o.form === "value" ? { ...o, path: joinPath(o.path, expr.name.text) } : { ...o, form: "derived" as const }));
+      // A member of an instance is derived from it; it is also named (`Model.sequelize`) so rules can ask for that member.
+      const base = this.origins(expr.expression).flatMap((o): Origin[] =>
+        o.form === "value"
+          ? [{ ...o, path: joinPath(o.path, expr.name.text) }]
+          : o.form === "instance" && !o.typed
+            ? [{ ...o, form: "derived" }, { ...o, path: joinPath(o.path, expr.name.text), form: "derived" }]
+            : [{ ...o, form: "derived" }],
+      );
       return base.length > 0 ? base : this.symbolOrigins(expr);
     }
     if (ts.isElementAccessExpression(expr)) return this.origins(expr.expression).map((o) => ({ ...o, form: "derived" }));
@@ -217,6 +228,7 @@ export class Resolver {
       return base.map((o) => (o.form === "value" ? { ...o, path: joinPath(o.path, name) } : { ...o, form: "derived" }));
     }
     if (ts.isClassLike(declaration)) return this.heritageOrigins(declaration, "value");
+    if (ts.isGetAccessorDeclaration(declaration) || ts.isMethodDeclaration(declaration)) return this.returnedBy(declaration);
     if (ts.isShorthandPropertyAssignment(declaration)) return this.origins(declaration.name);
     if (ts.isPropertyAssignment(declaration)) return this.origins(declaration.initializer);
     return [];
@@ -232,17 +244,28 @@ export class Resolver {
   /** `let db; … db = new Pool()`: what is assigned to an uninitialised variable in its scope. */
   private assignedOrigins(declaration: ts.VariableDeclaration): Origin[] {
     const name = declaration.name;
+    // Only project code is searched: a `declare var` in lib.dom.d.ts has no assignments worth a walk of the file.
+    if (!this.index.isAnalysed(declaration.getSourceFile().fileName)) return [];
     const scope = ts.findAncestor(declaration.parent, (n) => ts.isBlock(n) || ts.isSourceFile(n) || isFunctionNode(n));
     if (!scope || !ts.isIdentifier(name)) return [];
-    const origins: Origin[] = [];
+    return (this.assignmentsIn(scope).get(name.text) ?? []).flatMap((value) => this.origins(value));
+  }
+
+  /** `name = value` assignments in a scope, indexed once per scope. */
+  private assignmentsIn(scope: ts.Node): Map<string, ts.Expression[]> {
+    let assignments = this.assignmentCache.get(scope);
+    if (assignments) return assignments;
+    const found = new Map<string, ts.Expression[]>();
     const visit = (node: ts.Node): void => {
-      if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(node.left) && node.left.text === name.text) {
-        origins.push(...this.origins(node.right));
+      if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(node.left)) {
+        found.set(node.left.text, [...(found.get(node.left.text) ?? []), node.right]);
       }
       ts.forEachChild(node, visit);
     };
     ts.forEachChild(scope, visit);
-    return origins;
+    assignments = found;
+    this.assignmentCache.set(scope, assignments);
+    return assignments;
   }
 
   /** A parameter of a callback passed to a library call derives from that call's receiver (`db.transaction(async (tx) => …)`). */
@@ -253,8 +276,24 @@ export class Resolver {
     while (ts.isPropertyAssignment(holder) || ts.isObjectLiteralExpression(holder) || ts.isArrayLiteralExpression(holder)) holder = holder.parent;
     if (!ts.isCallExpression(holder) && !ts.isNewExpression(holder)) return [];
     const callee = holder.expression;
+    const declared = this.declaredCallbackParameter(holder, fn, fn.parameters.indexOf(parameter));
+    if (declared.length > 0) return declared;
     const base = ts.isPropertyAccessExpression(callee) ? this.origins(callee.expression) : this.origins(callee);
     return base.map((o) => ({ ...o, form: "derived" }));
+  }
+
+  /** `withTransaction(async (client) => …)` where `withTransaction(work: (client: PoolClient) => …)`: the project function says what `client` is. */
+  private declaredCallbackParameter(call: ts.CallExpression | ts.NewExpression, callback: ts.Expression, index: number): Origin[] {
+    const args: readonly ts.Expression[] = call.arguments ?? [];
+    const position = args.indexOf(callback);
+    if (position < 0 || index < 0) return [];
+    const origins: Origin[] = [];
+    for (const unit of this.functionTargets(call.expression)) {
+      const type = unit.node.parameters[position]?.type;
+      const parameterType = type && ts.isFunctionTypeNode(type) ? type.parameters[index]?.type : undefined;
+      if (parameterType) origins.push(...this.typeOrigins(parameterType));
+    }
+    return origins;
   }
 
   private typeOrigins(type: ts.TypeNode): Origin[] {
@@ -302,26 +341,23 @@ export class Resolver {
 
   /** What a project function called here returns (one level of `return new Redis()`-style factories). */
   private returnedOrigins(call: ts.CallExpression): Origin[] {
+    return this.functionTargets(call.expression).flatMap((unit) => this.returnedBy(unit.node));
+  }
+
+  /** What a function or getter gives its callers: its declared return type, else what it returns. */
+  private returnedBy(node: ts.FunctionLikeDeclaration): Origin[] {
+    const declared = node.type && this.typeOrigins(unwrapPromise(node.type));
+    if (declared && declared.length > 0) return declared;
+    const body = node.body;
+    if (!body) return [];
+    if (!ts.isBlock(body)) return this.origins(body);
     const origins: Origin[] = [];
-    for (const unit of this.functionTargets(call.expression)) {
-      const declared = unit.node.type && this.typeOrigins(unwrapPromise(unit.node.type));
-      if (declared && declared.length > 0) {
-        origins.push(...declared);
-        continue;
-      }
-      const body = unit.node.body;
-      if (!body) continue;
-      if (!ts.isBlock(body)) {
-        origins.push(...this.origins(body));
-        continue;
-      }
-      const visit = (node: ts.Node): void => {
-        if (isFunctionNode(node)) return;
-        if (ts.isReturnStatement(node) && node.expression) origins.push(...this.origins(node.expression));
-        ts.forEachChild(node, visit);
-      };
-      ts.forEachChild(body, visit);
-    }
+    const visit = (child: ts.Node): void => {
+      if (isFunctionNode(child)) return;
+      if (ts.isReturnStatement(child) && child.expression) origins.push(...this.origins(child.expression));
+      ts.forEachChild(child, visit);
+    };
+    ts.forEachChild(body, visit);
     return origins;
   }
 
@@ -340,7 +376,9 @@ export class Resolver {
       const declaration = symbol?.declarations?.[0];
       if (!symbol || !declaration) continue;
       const pkg = packageOf(declaration.getSourceFile().fileName);
-      if (pkg) origins.push({ module: pkg, path: symbol.getName(), form: "instance", typed: true });
+      // `export default class Redlock` has the symbol name `default`: the declaration's own name is the type's.
+      const named = (ts.isClassDeclaration(declaration) || ts.isInterfaceDeclaration(declaration)) && declaration.name ? declaration.name.text : symbol.getName();
+      if (pkg) origins.push({ module: pkg, path: named, form: "instance", typed: true });
     }
     return origins;
   }
