@@ -23,6 +23,8 @@ export interface AnalyzeOptions {
   cwd?: string;
   /** Extra rule files in the knowledge-base format, loaded after the built-in ones. */
   ruleFiles?: string[];
+  /** Analyse test files and folders too (left out by default). */
+  includeTests?: boolean;
   /** Called with each pipeline stage's wall time (for `--timing`). */
   onStage?: (stage: string, milliseconds: number) => void;
 }
@@ -37,7 +39,7 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
     return result;
   };
   const rules = stage("rules", () => loadRules([...builtinRuleFiles(), ...(options.ruleFiles ?? [])]));
-  const code = stage("load", () => loadCode({ paths: options.paths ?? [], project: options.project, cwd: options.cwd ?? process.cwd() }));
+  const code = stage("load", () => loadCode({ paths: options.paths ?? [], project: options.project, cwd: options.cwd ?? process.cwd(), includeTests: options.includeTests }));
   const index = stage("scan", () => buildIndex(code));
   const resolver = new Resolver(index);
   const found = stage("handlers", () => findHandlers(index, resolver));

@@ -138,3 +138,32 @@ describe("coordlint CLI", () => {
     expect(help.stdout).toContain("-p, --project <tsconfig>");
   });
 });
+
+describe("file selection", () => {
+  it("leaves test files and folders out unless --include-tests", () => {
+    const dir = path.join(CASES, "with-tests");
+    const without = JSON.parse(coordlint([dir, "-f", "json"]).stdout);
+    expect(without.summary.files).toBe(1);
+    expect(without.handlers.map((h: { name: string }) => h.name)).toEqual(["GET /accounts/:id"]);
+    expect(without.sites).toEqual([]);
+    const withTests = JSON.parse(coordlint([dir, "-f", "json", "--include-tests"]).stdout);
+    expect(withTests.summary.files).toBe(3);
+    expect(withTests.handlers.map((h: { name: string }) => h.name)).toEqual(["POST /__reset", "GET /accounts/:id"]);
+    expect(withTests.sites.map((s: { rule: string; file: string }) => `${s.rule} ${s.file}`)).toEqual(["pg/advisory-lock src/__tests__/seed.ts", "pg/begin src/app.test.ts"]);
+  });
+
+  it("judges skipped folders below the analysed root only (a checkout inside a folder named build still counts)", () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-"));
+    const copy = path.join(parent, "build", "orders");
+    fs.cpSync(EXAMPLE, copy, { recursive: true });
+    const report = JSON.parse(coordlint([copy, "-f", "json"]).stdout);
+    expect(report.summary.handlers).toBe(5);
+    fs.rmSync(parent, { recursive: true, force: true });
+  });
+
+  it("analyses several paths under their common root", () => {
+    const report = JSON.parse(coordlint([path.join(EXAMPLE, "src/routes"), path.join(EXAMPLE, "src/app.ts"), "-f", "json"]).stdout);
+    expect(report.root).toBe(path.join(EXAMPLE, "src"));
+    expect(report.handlers.map((h: { id: string }) => h.id)).toEqual(["app.ts#GET /health", "routes/orders.ts#POST /orders", "routes/orders.ts#GET /orders/:id", "routes/orders.ts#POST /orders/:id/cancel", "routes/reports.ts#GET /reports/sales"]);
+  });
+});

@@ -31,6 +31,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     .option("-p, --project <tsconfig>", "analyse the files of this tsconfig")
     .addOption(new Option("-f, --format <name>", "output format").choices(Object.keys(FORMATTERS)).default("stylish"))
     .option("-o, --output <file>", "write the report to a file instead of stdout")
+    .option("--include-tests", "also analyse test files (*.test.ts, *.spec.ts, __tests__/, test/…)")
     .option("--quiet", "report errors only (hide warning diagnostics)")
     .option("--color", "force colour")
     .option("--no-color", "disable colour")
@@ -43,10 +44,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let debug = false;
   try {
     program.parse(argv, { from: "user" });
-    const options = program.opts<{ project?: string; format: string; output?: string; quiet?: boolean; color?: boolean; timing?: boolean; debug?: boolean }>();
+    const options = program.opts<{ project?: string; format: string; output?: string; quiet?: boolean; includeTests?: boolean; color?: boolean; timing?: boolean; debug?: boolean }>();
     debug = options.debug === true;
     const timings: [string, number][] = [];
-    const report = await analyze({ paths: program.args, project: options.project, cwd: io.cwd, onStage: (name, ms) => timings.push([name, ms]) });
+    const report = await analyze({ paths: program.args, project: options.project, cwd: io.cwd, includeTests: options.includeTests, onStage: (name, ms) => timings.push([name, ms]) });
     if (options.timing) {
       const total = timings.reduce((sum, [, ms]) => sum + ms, 0);
       io.stderr(["stage      ms      %", ...timings.map(([name, ms]) => `${name.padEnd(8)} ${ms.toFixed(0).padStart(6)}  ${((100 * ms) / total).toFixed(1).padStart(5)}`), `total    ${total.toFixed(0).padStart(6)}`].join("\n") + "\n");

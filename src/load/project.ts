@@ -12,6 +12,8 @@ export interface LoadOptions {
   project?: string;
   /** Working directory that relative paths are resolved against. */
   cwd: string;
+  /** Analyse test files and folders too (`*.test.ts`, `__tests__/`, `test/`…), which are left out by default. */
+  includeTests?: boolean;
 }
 
 /** One compiled program and the analysed files it owns. */
@@ -33,6 +35,9 @@ export interface LoadedCode {
 /** Folders that hold dependencies or build output, never analysed. */
 const SKIPPED_DIRS = new Set(["node_modules", "dist", "build", "out", "coverage", ".next", ".nuxt", ".output", ".svelte-kit", ".turbo", ".git"]);
 const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts"];
+/** Tests register routes and open transactions of their own: not the service's handlers, left out unless asked for. */
+const TEST_DIRS = new Set(["__tests__", "__mocks__", "test", "tests", "e2e", "__e2e__"]);
+const TEST_FILE = /\.(test|spec|e2e-spec|e2e|stories)\.[cm]?tsx?$/;
 
 const DEFAULT_OPTIONS: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
@@ -62,6 +67,7 @@ export function loadCode(options: LoadOptions): LoadedCode {
 
   const root = commonRoot(inputs.length > 0 ? inputs : [path.dirname(explicitConfig!)]);
   const relative = (fileName: string): string => toPosix(path.relative(root, fileName));
+  const isAnalysable = analysableUnder(root, options.includeTests === true);
 
   const workspace = findWorkspace(root);
   const host = linkedHost(workspace);
@@ -378,7 +384,7 @@ function walkSources(dir: string): string[] {
   const files: string[] = [];
   walk(dir, (folder, entries) => {
     for (const entry of entries) {
-      if (entry.isFile() && isAnalysable(entry.name)) files.push(path.join(folder, entry.name));
+      if (entry.isFile() && isSourceFile(entry.name)) files.push(path.join(folder, entry.name));
     }
   });
   return files.sort();
@@ -398,10 +404,18 @@ function walk(dir: string, visit: (dir: string, entries: fs.Dirent[]) => void): 
   }
 }
 
-function isAnalysable(fileName: string): boolean {
-  if (/\.d\.[cm]?ts$/.test(fileName)) return false;
-  if (!SOURCE_EXTENSIONS.some((ext) => fileName.endsWith(ext))) return false;
-  return !fileName.split(/[\\/]/).some((segment) => SKIPPED_DIRS.has(segment));
+function isSourceFile(fileName: string): boolean {
+  return !/\.d\.[cm]?ts$/.test(fileName) && SOURCE_EXTENSIONS.some((ext) => fileName.endsWith(ext));
+}
+
+/** Source files that are not dependencies, build output or (unless included) tests, judged by their path below the analysed root. */
+function analysableUnder(root: string, includeTests: boolean): (fileName: string) => boolean {
+  return (fileName) => {
+    if (!isSourceFile(fileName)) return false;
+    if (!includeTests && TEST_FILE.test(fileName)) return false;
+    const segments = path.relative(root, fileName).split(/[\\/]/).slice(0, -1).filter((segment) => segment !== "..");
+    return !segments.some((segment) => SKIPPED_DIRS.has(segment) || (!includeTests && TEST_DIRS.has(segment)));
+  };
 }
 
 function insideInputs(fileName: string, inputs: string[], explicitConfig: string | undefined): boolean {
