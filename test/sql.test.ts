@@ -19,6 +19,8 @@ describe("sqlFeatures", () => {
     ["SELECT pg_advisory_xact_lock(42)", [{ feature: "advisory-lock", at: "pg_adv", resource: { expression: "42", constant: true } }]],
     ["SELECT pg_try_advisory_lock(hashtext($1))", [{ feature: "advisory-lock", at: "pg_try", resource: { expression: "hashtext($1)", constant: false } }]],
     ["SELECT GET_LOCK(?, 10)", [{ feature: "advisory-lock", at: "GET_LO", resource: { expression: "?, 10", constant: false } }]],
+    ["SELECT pg_advisory_xact_lock(hashtext(:id))", [{ feature: "advisory-lock", at: "pg_adv", resource: { expression: "hashtext(:id)", constant: false } }]],
+    ["SELECT pg_advisory_xact_lock('7'::bigint)", [{ feature: "advisory-lock", at: "pg_adv", resource: { expression: "'7'::bigint", constant: true } }]],
     ["DELETE FROM sessions WHERE expires_at < now()", [{ feature: "delete", at: "DELETE" }]],
     ["BEGIN; SELECT 1 FROM t FOR UPDATE; COMMIT", [{ feature: "begin", at: "BEGIN;" }, { feature: "for-update", at: "FOR UP" }]],
   ])("finds the features of %s", (sql, expected) => {

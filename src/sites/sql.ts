@@ -96,6 +96,11 @@ export function tokenize(sql: string): Token[] {
       const tag = tagEnd < 0 ? "" : sql.slice(i, tagEnd + 1);
       const close = tag ? sql.indexOf(tag, tagEnd + 1) : -1;
       i = close < 0 ? i + 1 : close + tag.length;
+    } else if (c === ":" && sql[i - 1] !== ":" && sql[i + 1] !== ":" && /[A-Za-z_]/.test(sql[i + 1] ?? "")) {
+      // A named replacement (`:id`, Sequelize and knex): a parameter, like `$1` or `?`.
+      tokens.push({ word: "?", offset: i });
+      i++;
+      while (i < sql.length && /[A-Za-z_0-9]/.test(sql[i]!)) i++;
     } else if (/[A-Za-z_0-9$]/.test(c)) {
       const start = i;
       while (i < sql.length && /[A-Za-z_0-9$]/.test(sql[i]!)) i++;
