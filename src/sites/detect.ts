@@ -7,7 +7,7 @@ import type { Origin, Resolver } from "../scan/resolve.js";
 import { importBinding, originMatches } from "../scan/resolve.js";
 import { className, MODULE_FUNCTION, positionOf, propertyNameText, type CallNode, type FunctionUnit } from "../scan/units.js";
 import type { LoadedRule, ValueRef } from "./rules.js";
-import { renderResource, type ResourceSource } from "./resource.js";
+import { isConstant, renderResource, type ResourceSource } from "./resource.js";
 import { sqlFeatures, sqlTextOf, type SqlMatch, type SqlText } from "./sql.js";
 
 export interface DetectedSite {
@@ -121,7 +121,8 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
         locateAt = property.name;
       }
       if (condition.iterates && !iteratesOver(args[0], new RegExp(condition.iterates, "i"))) return;
-      if (condition.resultCached && !resultKeptAcrossRequests(call, resolver)) return;
+      if (condition.propertyPath && !condition.propertyPath.some((p) => hasPropertyPath(args, p.split(".")))) return;
+      if (condition.resultCached !== undefined && resultKeptAcrossRequests(call, resolver) !== condition.resultCached) return;
     }
     const sqlMatches = rule.match.sql ? sqlMatchesOf(call, rule.match.sql) : undefined;
     if ((sqlMatches && !sqlMatches.some((m) => m.matches.length > 0)) || !receiverOk()) return;
@@ -137,7 +138,9 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       const resource = resourceSource && renderResource(resourceSource, resolver);
       if (resource) extra.resource = resource;
     }
+    const constantOnly = condition?.constantResource === true;
     if (!sqlMatches) {
+      if (constantOnly && !extra.resource?.constant) return;
       emit(rule, locateAt, call, unit, extra, resourceSource);
       return;
     }
@@ -145,6 +148,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       // SQL written in another file (an imported constant) is located at the call, the only place in this file.
       const elsewhere = node.getSourceFile() !== call.getSourceFile();
       for (const match of matches) {
+        if (constantOnly && !match.resource?.constant) continue;
         const sqlExtra: Partial<Site> = { ...extra };
         if (match.isolation) sqlExtra.isolation = match.isolation;
         if (match.resource) sqlExtra.resource = match.resource;
@@ -155,7 +159,11 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
 
   /** Each SQL text the call may run, with the features it holds (one entry per branch of a conditional query). */
   function sqlMatchesOf(call: CallNode, features: readonly string[]): { text: SqlText; node: ts.Node; matches: SqlMatch[] }[] {
-    return sqlArguments(call, resolver).map(({ text, node }) => ({ text, node, matches: sqlFeatures(text.text).filter((m) => features.includes(m.feature)) }));
+    return sqlArguments(call, resolver).map(({ text, node }) => {
+      // `$n` written as an interpolation of a constant (`WHERE name = '${SEQUENCE}'`) names the same row for every request.
+      const constantParameters = new Set(text.parameters.flatMap((p, i) => (isConstant(p, new Map(), resolver, 0) ? [i + 1] : [])));
+      return { text, node, matches: sqlFeatures(text.text, constantParameters).filter((m) => features.includes(m.feature)) };
+    });
   }
 }
 
@@ -223,6 +231,21 @@ function holdsLiteral(value: ts.Expression, values: string[]): boolean {
 
 function isFalsy(expr: ts.Expression): boolean {
   return expr.kind === ts.SyntaxKind.FalseKeyword || expr.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(expr) && expr.text === "undefined");
+}
+
+/** Some object-literal argument holds this nested property path (`data.*.increment`; `*` is any one property). */
+function hasPropertyPath(args: readonly ts.Expression[], path: string[]): boolean {
+  const holds = (node: ts.Expression, rest: string[]): boolean => {
+    if (rest.length === 0) return true;
+    const expr = skipOuterExpressions(node);
+    if (!ts.isObjectLiteralExpression(expr)) return false;
+    return expr.properties.some((property) => {
+      if (!ts.isPropertyAssignment(property)) return false;
+      if (rest[0] !== "*" && propertyNameText(property.name) !== rest[0]) return false;
+      return holds(property.initializer, rest.slice(1));
+    });
+  };
+  return args.some((arg) => holds(arg, path));
 }
 
 /**

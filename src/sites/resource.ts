@@ -54,6 +54,10 @@ export function isConstant(value: ts.Expression, bindings: ReadonlyMap<ts.Node, 
   if (ts.isStringLiteralLike(expr) || ts.isNumericLiteral(expr)) return true;
   if (ts.isArrayLiteralExpression(expr)) return expr.elements.length > 0 && expr.elements.every((e) => isConstant(e, bindings, resolver, depth));
   if (ts.isTemplateExpression(expr)) return expr.templateSpans.every((s) => isConstant(s.expression, bindings, resolver, depth));
+  // `{ name: "invoice" }`: the same row for every request.
+  if (ts.isObjectLiteralExpression(expr)) {
+    return expr.properties.length > 0 && expr.properties.every((p) => ts.isPropertyAssignment(p) && isConstant(p.initializer, bindings, resolver, depth));
+  }
   if ((ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr)) && depth < 4) {
     const declaration = resolver.declarationsOf(expr)[0];
     if (!declaration) return false;

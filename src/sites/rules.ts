@@ -7,7 +7,7 @@ import type { SiteKind } from "../model/report.js";
 import type { OriginSpec } from "../scan/resolve.js";
 import { CoordlintError } from "../model/errors.js";
 
-export type SqlFeature = "begin" | "set-isolation" | "for-update" | "for-share" | "lock-table" | "advisory-lock" | "delete";
+export type SqlFeature = "begin" | "set-isolation" | "for-update" | "for-share" | "lock-table" | "advisory-lock" | "delete" | "counter-update";
 
 export interface ReceiverSpec extends OriginSpec {
   any?: boolean;
@@ -19,6 +19,8 @@ export interface ArgCondition {
   propertyValue?: string[];
   iterates?: string;
   resultCached?: boolean;
+  propertyPath?: string[];
+  constantResource?: boolean;
   minArgs?: number;
 }
 

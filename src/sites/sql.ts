@@ -7,6 +7,8 @@ export interface SqlText {
   text: string;
   /** Source position of each text offset (parameters map to their interpolation). */
   sourcePos: number[];
+  /** The template's interpolations, in order: `$1` is the first. */
+  parameters: ts.Expression[];
 }
 
 export interface SqlMatch {
@@ -22,7 +24,7 @@ export function sqlTextOf(node: ts.Node): SqlText | undefined {
   if (ts.isTaggedTemplateExpression(node)) return sqlTextOf(node.template);
   if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
     const start = node.getStart() + 1;
-    return { text: node.text, sourcePos: rawPositions(node, start) };
+    return { text: node.text, sourcePos: rawPositions(node, start), parameters: [] };
   }
   if (ts.isTemplateExpression(node)) {
     let text = node.head.text;
@@ -37,7 +39,7 @@ export function sqlTextOf(node: ts.Node): SqlText | undefined {
       text += literal.text;
       sourcePos.push(...rawPositions(literal, literal.getStart() + 1));
     });
-    return { text, sourcePos };
+    return { text, sourcePos, parameters: node.templateSpans.map((span) => span.expression) };
   }
   return undefined;
 }
@@ -83,13 +85,15 @@ export function tokenize(sql: string): Token[] {
       const end = sql.indexOf("*/", i + 2);
       i = end < 0 ? sql.length : end + 2;
     } else if (c === "'" || c === '"' || c === "`") {
+      const start = i;
       i++;
       while (i < sql.length) {
         if (sql[i] === c && sql[i + 1] === c) i += 2;
         else if (sql[i] === c) break;
         else i++;
       }
-      tokens.push({ word: c === "'" ? "'" : "\"", offset: i });
+      // A string is one literal token; a quoted identifier keeps its name, to compare columns (`"value" = "value" + 1`).
+      tokens.push({ word: c === "'" ? "'" : `"${sql.slice(start + 1, i).toUpperCase()}"`, offset: start });
       i++;
     } else if (c === "$" && /[A-Za-z_$]/.test(sql[i + 1] ?? "")) {
       const tagEnd = sql.indexOf("$", i + 1);
@@ -106,7 +110,7 @@ export function tokenize(sql: string): Token[] {
       while (i < sql.length && /[A-Za-z_0-9$]/.test(sql[i]!)) i++;
       tokens.push({ word: sql.slice(start, i).toUpperCase(), offset: start });
     } else {
-      if (c === "(" || c === ")" || c === ";" || c === "?") tokens.push({ word: c, offset: i });
+      if ("();?=+-,".includes(c)) tokens.push({ word: c, offset: i });
       i++;
     }
   }
@@ -128,7 +132,7 @@ const ADVISORY_FUNCTIONS = new Set([
 const ISOLATION_WORDS = new Set(["SERIALIZABLE", "REPEATABLE", "READ", "COMMITTED", "UNCOMMITTED", "SNAPSHOT"]);
 
 /** Coordination features of a SQL text (keyword scan over tokens, not over raw text). */
-export function sqlFeatures(sql: string): SqlMatch[] {
+export function sqlFeatures(sql: string, constantParameters: ReadonlySet<number> = new Set()): SqlMatch[] {
   const tokens = tokenize(sql);
   const matches: SqlMatch[] = [];
   let statementStart = true;
@@ -146,6 +150,9 @@ export function sqlFeatures(sql: string): SqlMatch[] {
     } else if (initial && t.word === "SET" && (next(1) === "TRANSACTION" || next(1) === "SESSION")) {
       const level = isolationAfter(tokens, i);
       if (level.isolation) matches.push({ feature: "set-isolation", offset: t.offset, ...level });
+    } else if (initial && t.word === "UPDATE") {
+      const counter = counterUpdate(sql, tokens, i, constantParameters);
+      if (counter) matches.push({ feature: "counter-update", offset: t.offset, resource: counter });
     } else if (initial && t.word === "DELETE" && next(1) === "FROM") {
       matches.push({ feature: "delete", offset: t.offset });
     } else if (initial && t.word === "LOCK" && next(1) !== "(") {
@@ -157,10 +164,40 @@ export function sqlFeatures(sql: string): SqlMatch[] {
     } else if (t.word === "LOCK" && next(1) === "IN" && next(2) === "SHARE" && next(3) === "MODE") {
       matches.push({ feature: "for-share", offset: t.offset });
     } else if (ADVISORY_FUNCTIONS.has(t.word) && next(1) === "(") {
-      matches.push({ feature: "advisory-lock", offset: t.offset, resource: parenthesised(sql, tokens, i + 1) });
+      matches.push({ feature: "advisory-lock", offset: t.offset, resource: parenthesised(sql, tokens, i + 1, constantParameters) });
     }
   }
   return matches;
+}
+
+/**
+ * `UPDATE counters SET value = value + 1 WHERE name = 'invoice'`: a statement that increments a column of the rows
+ * its WHERE names. The resource is the table and that WHERE; constant when the WHERE holds no parameter.
+ */
+function counterUpdate(sql: string, tokens: Token[], from: number, constantParameters: ReadonlySet<number>): { expression: string; constant: boolean } | undefined {
+  let end = from + 1;
+  while (end < tokens.length && tokens[end]!.word !== ";") end++;
+  const words = tokens.slice(from, end);
+  const set = words.findIndex((t) => t.word === "SET");
+  const where = words.findIndex((t) => t.word === "WHERE");
+  if (set < 0 || where < set) return undefined;
+  const increments = words.slice(set, where).some((t, k, list) => t.word === "=" && list[k + 1]?.word === list[k - 1]?.word && (list[k + 2]?.word === "+" || list[k + 2]?.word === "-"));
+  if (!increments) return undefined;
+  const returning = words.findIndex((t) => t.word === "RETURNING");
+  const clause = words.slice(where + 1, returning > where ? returning : undefined);
+  const stop = returning > where ? words[returning]!.offset : end < tokens.length ? tokens[end]!.offset : sql.length;
+  const table = sql.slice(words[1]!.offset, words[set]!.offset).trim();
+  const condition = sql.slice(words[where + 1]?.offset ?? stop, stop).trim();
+  return {
+    expression: `${table} WHERE ${condition}`.replace(/\s+/g, " "),
+    constant: clause.length > 0 && onlyConstantParameters(condition, clause, constantParameters),
+  };
+}
+
+/** No `?` placeholder, and every `$n` (quoted or not) stands for an interpolation known to be constant. */
+function onlyConstantParameters(text: string, tokens: Token[], constantParameters: ReadonlySet<number>): boolean {
+  if (tokens.some((t) => t.word === "?")) return false;
+  return [...text.matchAll(/\$(\d+)/g)].every((m) => constantParameters.has(Number(m[1])));
 }
 
 function isolationAfter(tokens: Token[], from: number): { isolation?: string } {
@@ -176,17 +213,16 @@ function isolationAfter(tokens: Token[], from: number): { isolation?: string } {
 }
 
 /** The text between a `(` token and its matching `)`: constant when it holds no parameter. */
-function parenthesised(sql: string, tokens: Token[], open: number): { expression: string; constant: boolean } {
+function parenthesised(sql: string, tokens: Token[], open: number, constantParameters: ReadonlySet<number>): { expression: string; constant: boolean } {
   let depth = 0;
-  let constant = true;
   for (let k = open; k < tokens.length; k++) {
     const word = tokens[k]!.word;
     if (word === "(") depth++;
     if (word === ")" && --depth === 0) {
       const expression = sql.slice(tokens[open]!.offset + 1, tokens[k]!.offset).trim();
-      return { expression, constant };
+      return { expression, constant: onlyConstantParameters(expression, tokens.slice(open, k), constantParameters) };
     }
-    if (word === "?" || /^\$\d+$/.test(word)) constant = false;
   }
-  return { expression: sql.slice(tokens[open]!.offset + 1).trim(), constant };
+  const expression = sql.slice(tokens[open]!.offset + 1).trim();
+  return { expression, constant: onlyConstantParameters(expression, tokens.slice(open), constantParameters) };
 }
