@@ -44,7 +44,7 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
   const resolver = new Resolver(index);
   const found = stage("handlers", () => findHandlers(index, resolver));
   const { sites: detected, contained } = stage("sites", () => addWrapperSites(index, resolver, detectSites(index, resolver, rules), found));
-  const siteItems: Reachable[] = detected.map((d) => ({ unit: d.unit, pos: d.node.getStart(), line: d.site.line }));
+  const siteItems: Reachable[] = detected.map((d) => ({ unit: d.unit, node: d.node, pos: d.node.getStart(), line: d.site.line }));
   const graph = stage("calls", () => buildCallGraph(index, resolver, siteItems, contained, ormHookTargets(index, resolver)));
   const handlers = stage("classify", () => found.map(classifier({ sites: detected, graph, relative: code.relative })));
 

@@ -7,6 +7,8 @@ import type { CallNode, FunctionUnit } from "../scan/units.js";
 /** Something a function can reach: a coordination site, or a call nobody could resolve. */
 export interface Reachable {
   unit: FunctionUnit | undefined;
+  /** The site's node, or the unresolved call. */
+  node: ts.Node;
   /** Source position in the unit's file (tie-breaker and evidence line). */
   pos: number;
   line: number;
@@ -27,6 +29,8 @@ interface Hop {
   dist: number;
   pos: number;
   line: number;
+  /** The call that continues the path here, or the item itself. */
+  node: ts.Node;
   next: FunctionUnit | undefined;
   inline: boolean;
 }
@@ -34,6 +38,8 @@ interface Hop {
 export interface PathFrame {
   unit: FunctionUnit;
   line: number;
+  /** Each function the frame covers (itself and inline callbacks merged into it) with the call or site that leads on from it. */
+  steps: { unit: FunctionUnit; node: ts.Node }[];
 }
 
 export interface CallGraph {
@@ -77,7 +83,7 @@ export function buildCallGraph(
         for (const to of resolution.units) if (to !== unit) list.push({ to, call, inline: false, line: lineOf(call) });
       } else if (resolution.kind === "unresolved") {
         const id = items.length;
-        items.push({ unit, pos: call.getStart(), line: lineOf(call) });
+        items.push({ unit, node: call, pos: call.getStart(), line: lineOf(call) });
         addOwn(unit, id);
       }
       for (const to of extraTargets.get(call) ?? []) if (to !== unit) list.push({ to, call, inline: false, hook: true, line: lineOf(call) });
@@ -95,7 +101,7 @@ export function buildCallGraph(
       const map = new Map<number, Hop>();
       for (const item of own.get(unit.id) ?? []) {
         const r = items[item]!;
-        map.set(item, { dist: 0, pos: r.pos, line: r.line, next: undefined, inline: false });
+        map.set(item, { dist: 0, pos: r.pos, line: r.line, node: r.node, next: undefined, inline: false });
       }
       summaries.set(unit.id, map);
     }
@@ -111,7 +117,7 @@ export function buildCallGraph(
         const stays = edge.inline || edge.hook ? undefined : contained.get(edge.to.id);
         for (const [item, hop] of target) {
           if (stays?.has(item)) continue;
-          const candidate: Hop = { dist: hop.dist + step, pos, line: edge.line, next: edge.to, inline: edge.inline };
+          const candidate: Hop = { dist: hop.dist + step, pos, line: edge.line, node: edge.call, next: edge.to, inline: edge.inline };
           if (better(candidate, map.get(item))) {
             map.set(item, candidate);
             changed = true;
@@ -145,8 +151,14 @@ export function buildCallGraph(
         seen.add(unit.id);
         const hop: Hop | undefined = summaries.get(unit.id)?.get(item);
         if (!hop) break;
-        if (merge && frames.length > 0) frames[frames.length - 1]!.line = hop.next ? hop.line : items[item]!.line;
-        else frames.push({ unit, line: hop.next ? hop.line : items[item]!.line });
+        const line = hop.next ? hop.line : items[item]!.line;
+        const last = frames[frames.length - 1];
+        if (merge && last) {
+          last.line = line;
+          last.steps.push({ unit, node: hop.node });
+        } else {
+          frames.push({ unit, line, steps: [{ unit, node: hop.node }] });
+        }
         merge = hop.inline;
         unit = hop.next;
       }

@@ -1,6 +1,7 @@
 // Classify: each handler takes the class of the most coordinated site it reaches; its evidence is every reachable site with its call path.
 import { ts } from "ts-morph";
-import { classRank, compareLocations, COST, KIND_CLASS, type Evidence, type Handler, type PathStep, type SpectrumClass } from "../model/report.js";
+import { classRank, compareLocations, COST, evidenceClass, type Evidence, type Handler, type PathStep, type SpectrumClass } from "../model/report.js";
+import { afterCacheMiss } from "./amortised.js";
 import type { CallGraph } from "../calls/summaries.js";
 import type { FoundHandler } from "../handlers/find.js";
 import { skipOuterExpressions } from "../scan/code-index.js";
@@ -54,13 +55,15 @@ function classifyHandler(handler: FoundHandler, { sites, graph, relative }: Clas
     const detected = sites[item]!;
     if (detected.site.delivery) continue;
     const { kind, rule, api, file, line, column } = detected.site;
+    const frames = entry ? graph.path(entry, item) : [];
     const path: PathStep[] = entry
-      ? graph.path(entry, item).map((frame, i) => ({ function: frameName(frame.unit, i === 0), file: relative(frame.unit.sourceFile.fileName), line: frame.line }))
+      ? frames.map((frame, i) => ({ function: frameName(frame.unit, i === 0), file: relative(frame.unit.sourceFile.fileName), line: frame.line }))
       : [{ function: handler.name, file, line }];
-    evidence.push({ kind, rule, api, file, line, column, path });
+    const amortised = frames.some((frame) => frame.steps.some((step) => afterCacheMiss(step.node, step.unit)));
+    evidence.push({ kind, rule, api, file, line, column, path, ...(amortised ? { amortised: "cache-miss" as const } : {}) });
   }
-  evidence.sort((a, b) => classRank(KIND_CLASS[b.kind]) - classRank(KIND_CLASS[a.kind]) || compareLocations(a, b));
-  const spectrumClass: SpectrumClass = evidence.length > 0 ? KIND_CLASS[evidence[0]!.kind] : "uncoordinated";
+  evidence.sort((a, b) => classRank(evidenceClass(b)) - classRank(evidenceClass(a)) || compareLocations(a, b));
+  const spectrumClass: SpectrumClass = evidence.length > 0 ? evidenceClass(evidence[0]!) : "uncoordinated";
   return {
     id: handler.id,
     name: handler.name,

@@ -85,6 +85,14 @@ export interface Evidence extends Location {
   rule: string;
   api: string;
   path: PathStep[];
+  /** The coordination is amortised: reached only when a cached read misses, so it counts as `leveraged`. */
+  amortised?: "cache-miss";
+}
+
+/** The class an evidence item gives its handler: its kind's, or `leveraged` when amortised. */
+export function evidenceClass(evidence: Pick<Evidence, "kind" | "amortised">): SpectrumClass {
+  const own = KIND_CLASS[evidence.kind];
+  return evidence.amortised && classRank(own) > classRank("leveraged") ? "leveraged" : own;
 }
 
 export interface Handler extends Location {

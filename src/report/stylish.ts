@@ -62,6 +62,7 @@ function describeEvidence(evidence: Evidence, c: ChalkInstance): string {
     const where = previous && previous.file === step.file ? `:${step.line}` : ` ${step.file}:${step.line}`;
     return `${step.function}${c.dim(where)}`;
   });
-  const site = `${c.bold(evidence.api)} ${c.dim(`${evidence.kind} at ${evidence.file}:${evidence.line}:${evidence.column}`)}`;
+  const when = evidence.amortised ? " only on a cache miss" : "";
+  const site = `${c.bold(evidence.api)} ${c.dim(`${evidence.kind}${when} at ${evidence.file}:${evidence.line}:${evidence.column}`)}`;
   return `${c.dim("↳")} ${[...steps, site].join(c.dim(" → "))}`;
 }
