@@ -5,7 +5,7 @@ const name = process.argv[2];
 const dir = `/work/main/fixtures/${name}`;
 const exp = JSON.parse(fs.readFileSync(`${dir}/expected.json`, "utf8"));
 const r = await analyze({ paths: [dir] });
-const got = { handlers: r.handlers.map(({ unresolved, ...h }) => h), sites: r.sites };
+const got = { handlers: r.handlers.map(({ unresolved, unresolvedCalls, ...h }) => h), sites: r.sites };
 const key = (x) => JSON.stringify(x);
 const siteKey = (s) => `${s.file}:${s.line}:${s.column} ${s.rule} ${s.api} fn=${s.function}${s.via ? " via " + s.via.file + ":" + s.via.line : ""}${s.resource ? " res=" + s.resource.expression + (s.resource.constant ? " const" : "") : ""}${s.isolation ? " iso=" + s.isolation : ""}`;
 const es = new Set(exp.sites.map(siteKey)), gs = new Set(got.sites.map(siteKey));

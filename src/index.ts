@@ -21,4 +21,5 @@ export {
   type SiteKind,
   type SpectrumClass,
   type Summary,
+  type UnresolvedCall,
 } from "./model/report.js";

@@ -167,3 +167,26 @@ describe("file selection", () => {
     expect(report.handlers.map((h: { id: string }) => h.id)).toEqual(["app.ts#GET /health", "routes/orders.ts#POST /orders", "routes/orders.ts#GET /orders/:id", "routes/orders.ts#POST /orders/:id/cancel", "routes/reports.ts#GET /reports/sales"]);
   });
 });
+
+describe("unresolved calls", () => {
+  it("counts the calls on a handler's path nothing could resolve and lists the first few", () => {
+    // Outside the repository no node_modules is reachable: `shards` (pools built from a split string) has no type.
+    const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-")), "orders");
+    fs.cpSync(EXAMPLE, copy, { recursive: true });
+    const report = JSON.parse(coordlint([copy, "-f", "json"]).stdout);
+    const sales = report.handlers.find((h: { name: string }) => h.name === "GET /reports/sales");
+    expect(sales.unresolved).toBe(2);
+    expect(sales.unresolvedCalls).toEqual([
+      { file: "src/controllers/reports.ts", line: 7, column: 38, call: "shards.map" },
+      { file: "src/controllers/reports.ts", line: 7, column: 60, call: "shard.query" },
+    ]);
+    const stylish = coordlint([copy]).stdout;
+    expect(stylish).toContain("2 calls on this path could not be resolved: shards.map src/controllers/reports.ts:7, shard.query src/controllers/reports.ts:7");
+    fs.rmSync(path.dirname(copy), { recursive: true, force: true });
+  });
+
+  it("takes runtime globals and a library base class's methods as resolved", () => {
+    const report = JSON.parse(coordlint([EXAMPLE, "-f", "json"]).stdout);
+    expect(report.handlers.map((h: { unresolved: number }) => h.unresolved)).toEqual([0, 0, 0, 0, 0]);
+  });
+});

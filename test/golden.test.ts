@@ -7,11 +7,11 @@ import { analyze, type Diagnostic, type Handler, type Site } from "../src/index.
 
 interface Expected {
   description: string;
-  handlers: Omit<Handler, "unresolved">[];
+  handlers: Omit<Handler, "unresolved" | "unresolvedCalls">[];
   sites: Site[];
   diagnostics?: Diagnostic[];
   /** What the run without node_modules must report where it differs from the typed run. */
-  untyped?: { handlers?: Omit<Handler, "unresolved">[]; sites?: Site[] };
+  untyped?: { handlers?: Omit<Handler, "unresolved" | "unresolvedCalls">[]; sites?: Site[] };
 }
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures");
@@ -25,7 +25,7 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 function verdicts(report: Awaited<ReturnType<typeof analyze>>) {
   return {
-    handlers: report.handlers.map(({ unresolved: _unresolved, ...rest }) => rest),
+    handlers: report.handlers.map(({ unresolved: _unresolved, unresolvedCalls: _calls, ...rest }) => rest),
     sites: report.sites,
     diagnostics: report.diagnostics,
   };

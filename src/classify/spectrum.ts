@@ -1,6 +1,6 @@
 // Classify: each handler takes the class of the most coordinated site it reaches; its evidence is every reachable site with its call path.
 import { ts } from "ts-morph";
-import { classRank, compareLocations, COST, evidenceClass, type Evidence, type Handler, type PathStep, type SpectrumClass } from "../model/report.js";
+import { classRank, compareLocations, COST, evidenceClass, type Evidence, type Handler, type PathStep, type SpectrumClass, type UnresolvedCall } from "../model/report.js";
 import { afterCacheMiss } from "./amortised.js";
 import type { CallGraph } from "../calls/summaries.js";
 import type { FoundHandler } from "../handlers/find.js";
@@ -47,9 +47,11 @@ function classifyHandler(handler: FoundHandler, { sites, graph, relative }: Clas
   const evidence: Evidence[] = [];
   // An entry whose function cannot be found (a processor file outside the analysed code) is a call not seen.
   let unresolved = handler.entries.filter((e) => e.units.length === 0 && !(e.expression && useSitesAt.has(skipOuterExpressions(e.expression)))).length;
+  const notSeen: UnresolvedCall[] = [];
   for (const [item, { entry }] of best) {
     if (item >= graph.firstUnresolved) {
       unresolved++;
+      notSeen.push(unresolvedCall(graph.items[item]!.node, relative));
       continue;
     }
     const detected = sites[item]!;
@@ -75,5 +77,17 @@ function classifyHandler(handler: FoundHandler, { sites, graph, relative }: Clas
     cost: COST[spectrumClass],
     evidence,
     unresolved,
+    ...(notSeen.length > 0 ? { unresolvedCalls: notSeen.sort(compareLocations).slice(0, UNRESOLVED_SHOWN) } : {}),
   };
+}
+
+/** How many unresolved calls a handler lists (the count covers them all). */
+const UNRESOLVED_SHOWN = 3;
+
+function unresolvedCall(node: ts.Node, relative: (fileName: string) => string): UnresolvedCall {
+  const sourceFile = node.getSourceFile();
+  const callee = ts.isCallExpression(node) || ts.isNewExpression(node) ? node.expression : ts.isTaggedTemplateExpression(node) ? node.tag : node;
+  const { line, character } = sourceFile.getLineAndCharacterOfPosition(callee.getStart(sourceFile));
+  const text = callee.getText(sourceFile).replace(/\s+/g, "");
+  return { file: relative(sourceFile.fileName), line: line + 1, column: character + 1, call: text.length > 60 ? `${text.slice(0, 59)}…` : text };
 }

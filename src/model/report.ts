@@ -104,6 +104,13 @@ export interface Handler extends Location {
   evidence: Evidence[];
   /** Calls on the handler's path that could not be resolved to code or a known library. */
   unresolved: number;
+  /** The first few of them, for a reader asking why a handler looks uncoordinated. */
+  unresolvedCalls?: UnresolvedCall[];
+}
+
+export interface UnresolvedCall extends Location {
+  /** The callee as written (whitespace removed, shortened). */
+  call: string;
 }
 
 export type Severity = "error" | "warning";

@@ -32,7 +32,10 @@ export const stylish: Formatter = (report, context) => {
       for (const evidence of handler.evidence.slice(0, EVIDENCE_SHOWN)) lines.push(indent + describeEvidence(evidence, c));
       const more = handler.evidence.length - EVIDENCE_SHOWN;
       if (more > 0) lines.push(indent + c.dim(`… and ${more} more site${more === 1 ? "" : "s"} (--format json lists them all)`));
-      if (handler.unresolved > 0) lines.push(indent + c.dim(`${handler.unresolved} call${handler.unresolved === 1 ? "" : "s"} on this path could not be resolved`));
+      if (handler.unresolved > 0) {
+        const examples = (handler.unresolvedCalls ?? []).map((u) => `${u.call} ${u.file}:${u.line}`).join(", ");
+        lines.push(indent + c.dim(`${handler.unresolved} call${handler.unresolved === 1 ? "" : "s"} on this path could not be resolved${examples ? `: ${examples}` : ""}${handler.unresolved > (handler.unresolvedCalls?.length ?? 0) ? ", …" : ""}`));
+      }
     }
   }
 

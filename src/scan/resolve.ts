@@ -126,6 +126,9 @@ export class Resolver {
     }
     const base = ts.isPropertyAccessExpression(expr) || ts.isElementAccessExpression(expr) ? expr.expression : expr;
     if (this.origins(base).length > 0 || (ts.isIdentifier(expr) && this.importOf(expr))) return { kind: "external" };
+    // Runtime globals (`Buffer.from`, `process.exit`) are the platform's, even when @types/node is not installed.
+    const root = rootIdentifier(expr);
+    if (root && RUNTIME_GLOBALS.has(root.text) && !this.symbolAt(root)?.declarations?.length) return { kind: "external" };
     return { kind: "unresolved" };
   }
 
@@ -153,6 +156,10 @@ export class Resolver {
 
   private syntacticOrigins(expr: ts.Expression): Origin[] {
     if (ts.isIdentifier(expr)) return this.symbolOrigins(expr);
+    if (expr.kind === ts.SyntaxKind.SuperKeyword) {
+      const cls = ts.findAncestor(expr, ts.isClassLike);
+      return cls ? this.heritageOrigins(cls, "instance") : [];
+    }
     if (expr.kind === ts.SyntaxKind.ThisKeyword) {
       // In a static member `this` is the class itself (`this.sequelize` on a Model subclass), elsewhere an instance.
       const member = ts.findAncestor(expr, (n) => ts.isClassElement(n) && ts.isClassLike(n.parent)) as ts.ClassElement | undefined;
@@ -382,6 +389,19 @@ export class Resolver {
     }
     return origins;
   }
+}
+
+const RUNTIME_GLOBALS = new Set([
+  "Buffer", "process", "console", "setTimeout", "setInterval", "setImmediate", "clearTimeout", "clearInterval", "clearImmediate",
+  "queueMicrotask", "structuredClone", "fetch", "URL", "URLSearchParams", "TextEncoder", "TextDecoder", "crypto", "require",
+  "global", "globalThis", "Response", "Request", "Headers", "AbortController", "AbortSignal", "performance", "Blob", "FormData",
+]);
+
+/** `Buffer` in `Buffer.from(…)`, `process` in `process.env.X.split(…)`. */
+function rootIdentifier(expression: ts.Expression): ts.Identifier | undefined {
+  let expr = skipOuterExpressions(expression);
+  while (ts.isPropertyAccessExpression(expr) || ts.isElementAccessExpression(expr) || ts.isCallExpression(expr)) expr = skipOuterExpressions(expr.expression);
+  return ts.isIdentifier(expr) ? expr : undefined;
 }
 
 /** `Promise<T>` → `T`, for what an async function gives its callers. */
