@@ -2,7 +2,7 @@
 import { ts } from "ts-morph";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
-import { entryOf, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
+import { entryOf, methodCalls, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
 import { routePath } from "./route-tree.js";
 
 const MODULES = ["amqplib", "amqplib/callback_api"];
@@ -16,19 +16,14 @@ export const amqplib: HandlerFinder = {
   find(context: FinderContext) {
     const { index, resolver } = context;
     const out: HandlerCandidate[] = [];
-    for (const scan of index.files) {
-      for (const { node: call } of scan.calls) {
-        if (!ts.isCallExpression(call)) continue;
-        const callee = skipOuterExpressions(call.expression);
-        if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== "consume") continue;
-        const [queue, onMessage] = call.arguments;
-        if (!onMessage) continue;
-        // Everything an amqplib connection makes is derived from the module; only channels have consume().
-        if (!originMatches(resolver.origins(callee.expression), MODULES, { exports: ["*"], types: ["Channel", "ConfirmChannel"] })) continue;
-        const entry = entryOf(resolver, onMessage);
-        if (entry.units.length === 0) continue;
-        out.push({ name: `amqp ${queueName(resolver, queue, 0)}`, framework: "amqplib", node: call, entries: [entry] });
-      }
+    for (const { call, callee } of methodCalls(index, new Set(["consume"]))) {
+      const [queue, onMessage] = call.arguments;
+      if (!onMessage) continue;
+      // Everything an amqplib connection makes is derived from the module; only channels have consume().
+      if (!originMatches(resolver.origins(callee.expression), MODULES, { exports: ["*"], types: ["Channel", "ConfirmChannel"] })) continue;
+      const entry = entryOf(resolver, onMessage);
+      if (entry.units.length === 0) continue;
+      out.push({ name: `amqp ${queueName(resolver, queue, 0)}`, framework: "amqplib", node: call, entries: [entry] });
     }
     return out;
   },

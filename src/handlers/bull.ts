@@ -3,7 +3,7 @@ import { ts } from "ts-morph";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
 import { isFunctionNode } from "../scan/units.js";
-import { literalText, wrappedEntries, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
+import { literalText, methodCalls, wrappedEntries, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
 import { routePath } from "./route-tree.js";
 
 const MODULES = ["bull"];
@@ -22,19 +22,15 @@ export const bull: HandlerFinder = {
   find(context: FinderContext) {
     const { index, resolver } = context;
     const out: HandlerCandidate[] = [];
-    for (const scan of index.files) {
-      for (const { node: call } of scan.calls) {
-        if (!ts.isCallExpression(call)) continue;
-        const callee = skipOuterExpressions(call.expression);
-        if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== "process" || call.arguments.length === 0) continue;
-        if (!originMatches(resolver.origins(callee.expression), MODULES, { exports: ["default", "Queue", "default.Queue"], types: ["Queue", "Bull.Queue"] })) continue;
-        const processor = call.arguments[call.arguments.length - 1]!;
-        const first = call.arguments.length > 1 ? literalText(call.arguments[0]) : undefined;
-        const job = first !== undefined && first !== "*" ? `/${first}` : "";
-        const queues = [...new Set(queueNames(resolver, callee.expression, new Map(), 0))];
-        const entries = isPath(processor) ? [{ expression: processor, units: [] }] : wrappedEntries(resolver, processor);
-        for (const queue of queues.length > 0 ? queues : ["*"]) out.push({ name: `bull ${queue}${job}`, framework: "bull", node: call, entries });
-      }
+    for (const { call, callee } of methodCalls(index, new Set(["process"]))) {
+      if (call.arguments.length === 0) continue;
+      if (!originMatches(resolver.origins(callee.expression), MODULES, { exports: ["default", "Queue", "default.Queue"], types: ["Queue", "Bull.Queue"] })) continue;
+      const processor = call.arguments[call.arguments.length - 1]!;
+      const first = call.arguments.length > 1 ? literalText(call.arguments[0]) : undefined;
+      const job = first !== undefined && first !== "*" ? `/${first}` : "";
+      const queues = [...new Set(queueNames(resolver, callee.expression, new Map(), 0))];
+      const entries = isPath(processor) ? [{ expression: processor, units: [] }] : wrappedEntries(resolver, processor);
+      for (const queue of queues.length > 0 ? queues : ["*"]) out.push({ name: `bull ${queue}${job}`, framework: "bull", node: call, entries });
     }
     return out;
   },

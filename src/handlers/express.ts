@@ -2,10 +2,11 @@
 import { ts } from "ts-morph";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches } from "../scan/resolve.js";
-import type { FinderContext, HandlerFinder } from "./finder.js";
+import { methodCalls, type FinderContext, type HandlerFinder } from "./finder.js";
 import { flattenFunctions, isPathArgument, RouteTree, routePath } from "./route-tree.js";
 
 const HTTP_METHODS = new Set(["get", "post", "put", "patch", "delete", "options", "head", "all"]);
+const ROUTER_METHODS = new Set([...HTTP_METHODS, "use"]);
 const MODULES = ["express"];
 
 export const express: HandlerFinder = {
@@ -19,37 +20,30 @@ export const express: HandlerFinder = {
     const isRouter = (e: ts.Expression): boolean =>
       originMatches(resolver.origins(e), MODULES, { exports: ["default", "Router", "default.Router"], forms: ["instance"] });
 
-    for (const scan of index.files) {
-      for (const { node: call } of scan.calls) {
-        if (!ts.isCallExpression(call)) continue;
-        const callee = skipOuterExpressions(call.expression);
-        if (!ts.isPropertyAccessExpression(callee)) continue;
-        const method = callee.name.text;
-        if (!HTTP_METHODS.has(method) && method !== "use") continue;
+    for (const { call, callee, method } of methodCalls(index, ROUTER_METHODS)) {
 
-        // router.route("/path").get(…).post(…)
-        const chainRoute = routeChain(callee.expression);
-        if (chainRoute && HTTP_METHODS.has(method)) {
-          if (!isRouter(chainRoute.router)) continue;
-          const key = tree.keyOf(chainRoute.router);
-          if (!key) continue;
-          tree.router(key).routes.push({ method: method.toUpperCase(), path: routePath(resolver, chainRoute.path), call, functions: flattenFunctions(call.arguments) });
-          continue;
-        }
-        if (!isRouter(callee.expression)) continue;
-        const key = tree.keyOf(callee.expression);
+      // router.route("/path").get(…).post(…)
+      const chainRoute = routeChain(callee.expression);
+      if (chainRoute && HTTP_METHODS.has(method)) {
+        if (!isRouter(chainRoute.router)) continue;
+        const key = tree.keyOf(chainRoute.router);
         if (!key) continue;
-        const args = [...call.arguments];
-        const hasPath = isPathArgument(args[0]) || (args.length > 1 && routePath(resolver, args[0]) !== "*");
-        if (method === "use") {
-          const path = hasPath ? routePath(resolver, args[0]) : "";
-          const rest = flattenFunctions(hasPath ? args.slice(1) : args);
-          const mounts = rest.flatMap((a) => tree.mountedKeys(a, isRouter).map((router) => ({ router, prefix: "" })));
-          const middleware = rest.filter((a) => tree.mountedKeys(a, isRouter).length === 0);
-          tree.router(key).uses.push({ path, call, middleware, mounts });
-        } else if (hasPath) {
-          tree.router(key).routes.push({ method: method.toUpperCase(), path: routePath(resolver, args[0]), call, functions: flattenFunctions(args.slice(1)) });
-        }
+        tree.router(key).routes.push({ method: method.toUpperCase(), path: routePath(resolver, chainRoute.path), call, functions: flattenFunctions(call.arguments) });
+        continue;
+      }
+      if (!isRouter(callee.expression)) continue;
+      const key = tree.keyOf(callee.expression);
+      if (!key) continue;
+      const args = [...call.arguments];
+      const hasPath = isPathArgument(args[0]) || (args.length > 1 && routePath(resolver, args[0]) !== "*");
+      if (method === "use") {
+        const path = hasPath ? routePath(resolver, args[0]) : "";
+        const rest = flattenFunctions(hasPath ? args.slice(1) : args);
+        const mounts = rest.flatMap((a) => tree.mountedKeys(a, isRouter).map((router) => ({ router, prefix: "" })));
+        const middleware = rest.filter((a) => tree.mountedKeys(a, isRouter).length === 0);
+        tree.router(key).uses.push({ path, call, middleware, mounts });
+      } else if (hasPath) {
+        tree.router(key).routes.push({ method: method.toUpperCase(), path: routePath(resolver, args[0]), call, functions: flattenFunctions(args.slice(1)) });
       }
     }
     return tree.handlers();

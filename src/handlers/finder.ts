@@ -147,6 +147,18 @@ export function exportedBindings(sourceFile: ts.SourceFile): ExportedBinding[] {
   return out;
 }
 
+/** Every `receiver.method(…)` call in the analysed files, optionally only for some method names. */
+export function* methodCalls(index: CodeIndex, names?: ReadonlySet<string>): Generator<{ call: ts.CallExpression; callee: ts.PropertyAccessExpression; method: string }> {
+  for (const scan of index.files) {
+    for (const { node: call } of scan.calls) {
+      if (!ts.isCallExpression(call)) continue;
+      const callee = skipOuterExpressions(call.expression);
+      if (!ts.isPropertyAccessExpression(callee) || (names && !names.has(callee.name.text))) continue;
+      yield { call, callee, method: callee.name.text };
+    }
+  }
+}
+
 /** The text of a string literal or a template whose substitutions are written as `*`. */
 export function literalText(expression: ts.Expression | undefined): string | undefined {
   if (!expression) return undefined;

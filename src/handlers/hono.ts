@@ -2,7 +2,7 @@
 import { ts } from "ts-morph";
 import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
-import { literalText, wrappedEntries, type FinderContext, type HandlerFinder } from "./finder.js";
+import { literalText, methodCalls, wrappedEntries, type FinderContext, type HandlerFinder } from "./finder.js";
 import { flattenFunctions, isPathArgument, RouteTree, routePath } from "./route-tree.js";
 
 const MODULES = ["hono", "hono/tiny", "hono/quick"];
@@ -34,39 +34,33 @@ export const hono: HandlerFinder = {
       return ts.isCallExpression(base) ? basePathKey(base) : nodeKey(base);
     };
 
-    for (const scan of index.files) {
-      for (const { node: call } of scan.calls) {
-        if (!ts.isCallExpression(call)) continue;
-        const callee = skipOuterExpressions(call.expression);
-        if (!ts.isPropertyAccessExpression(callee)) continue;
-        const method = callee.name.text;
-        const args = [...call.arguments];
-        if (method === "basePath") {
-          basePath(call, args[0]);
-          continue;
+    for (const { call, callee, method } of methodCalls(index)) {
+      const args = [...call.arguments];
+      if (method === "basePath") {
+        basePath(call, args[0]);
+        continue;
+      }
+      if (!METHODS.has(method) && method !== "on" && method !== "use" && method !== "route") continue;
+      const key = keyOf(callee.expression);
+      if (!key) continue;
+      const router = tree.router(key);
+      if (method === "route") {
+        if (!args[1]) continue;
+        const direct = keyOf(args[1]);
+        const mounts = (direct ? [direct] : tree.mountedKeys(args[1], isApp)).map((child) => ({ router: child, prefix: "" }));
+        router.uses.push({ path: routePath(resolver, args[0]), call, middleware: [], mounts });
+      } else if (method === "use") {
+        const hasPath = hasPathArgument(resolver, args);
+        router.uses.push({ path: hasPath ? middlewarePath(routePath(resolver, args[0])) : "", call, middleware: flattenFunctions(hasPath ? args.slice(1) : args), mounts: [] });
+      } else if (method === "on") {
+        const functions = flattenFunctions(args.slice(2));
+        for (const path of listOf(args[1]).map((p) => routePath(resolver, p))) {
+          for (const verb of listOf(args[0]).map((m) => (literalText(m) ?? "*").toUpperCase())) router.routes.push({ method: verb, path, call, functions });
         }
-        if (!METHODS.has(method) && method !== "on" && method !== "use" && method !== "route") continue;
-        const key = keyOf(callee.expression);
-        if (!key) continue;
-        const router = tree.router(key);
-        if (method === "route") {
-          if (!args[1]) continue;
-          const direct = keyOf(args[1]);
-          const mounts = (direct ? [direct] : tree.mountedKeys(args[1], isApp)).map((child) => ({ router: child, prefix: "" }));
-          router.uses.push({ path: routePath(resolver, args[0]), call, middleware: [], mounts });
-        } else if (method === "use") {
-          const hasPath = hasPathArgument(resolver, args);
-          router.uses.push({ path: hasPath ? middlewarePath(routePath(resolver, args[0])) : "", call, middleware: flattenFunctions(hasPath ? args.slice(1) : args), mounts: [] });
-        } else if (method === "on") {
-          const functions = flattenFunctions(args.slice(2));
-          for (const path of listOf(args[1]).map((p) => routePath(resolver, p))) {
-            for (const verb of listOf(args[0]).map((m) => (literalText(m) ?? "*").toUpperCase())) router.routes.push({ method: verb, path, call, functions });
-          }
-        } else {
-          const hasPath = hasPathArgument(resolver, args);
-          const path = hasPath ? routePath(resolver, args[0]) : (chainedPath(resolver, callee.expression) ?? "*");
-          router.routes.push({ method: method.toUpperCase(), path, call, functions: flattenFunctions(hasPath ? args.slice(1) : args) });
-        }
+      } else {
+        const hasPath = hasPathArgument(resolver, args);
+        const path = hasPath ? routePath(resolver, args[0]) : (chainedPath(resolver, callee.expression) ?? "*");
+        router.routes.push({ method: method.toUpperCase(), path, call, functions: flattenFunctions(hasPath ? args.slice(1) : args) });
       }
     }
     return tree.handlers();

@@ -3,7 +3,7 @@ import { ts } from "ts-morph";
 import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
 import { propertyNameText } from "../scan/units.js";
-import { entryOf, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
+import { entryOf, methodCalls, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
 import { routePath } from "./route-tree.js";
 
 const MODULES = ["kafkajs"];
@@ -20,18 +20,13 @@ export const kafkajs: HandlerFinder = {
     const isConsumer = (e: ts.Expression): boolean => originMatches(resolver.origins(e), MODULES, { exports: ["Kafka", "Consumer"], types: ["Consumer"] });
     const topicsByConsumer = new Map<string, string[]>();
     const runs: { call: ts.CallExpression; consumer: string | undefined }[] = [];
-    for (const scan of index.files) {
-      for (const { node: call } of scan.calls) {
-        if (!ts.isCallExpression(call)) continue;
-        const callee = skipOuterExpressions(call.expression);
-        if (!ts.isPropertyAccessExpression(callee) || !["subscribe", "run"].includes(callee.name.text)) continue;
-        if (!isConsumer(callee.expression)) continue;
-        const consumer = consumerKey(resolver, callee.expression);
-        if (callee.name.text === "run") {
-          runs.push({ call, consumer });
-        } else if (consumer) {
-          topicsByConsumer.set(consumer, [...(topicsByConsumer.get(consumer) ?? []), ...subscribedTopics(resolver, call.arguments[0])]);
-        }
+    for (const { call, callee } of methodCalls(index, new Set(["subscribe", "run"]))) {
+      if (!isConsumer(callee.expression)) continue;
+      const consumer = consumerKey(resolver, callee.expression);
+      if (callee.name.text === "run") {
+        runs.push({ call, consumer });
+      } else if (consumer) {
+        topicsByConsumer.set(consumer, [...(topicsByConsumer.get(consumer) ?? []), ...subscribedTopics(resolver, call.arguments[0])]);
       }
     }
     const out: HandlerCandidate[] = [];
