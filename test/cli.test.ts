@@ -190,3 +190,16 @@ describe("unresolved calls", () => {
     expect(report.handlers.map((h: { unresolved: number }) => h.unresolved)).toEqual([0, 0, 0, 0, 0]);
   });
 });
+
+describe("monorepos", () => {
+  const dir = path.join(CASES, "references");
+  const handlers = (args: string[]) => JSON.parse(coordlint([...args, "-f", "json"]).stdout).handlers.map((h: { id: string; class: string }) => `${h.id} ${h.class}`);
+
+  it("follows a solution tsconfig's references (-p)", () => {
+    expect(handlers(["-p", path.join(dir, "tsconfig.json")])).toEqual(["api/src/server.ts#POST /payouts data-dependent", "jobs/src/nightly.ts#cron 0 3 * * * coordinated"]);
+  });
+
+  it("finds nested packages' tsconfigs below a folder", () => {
+    expect(handlers([dir])).toEqual(["api/src/server.ts#POST /payouts data-dependent", "jobs/src/nightly.ts#cron 0 3 * * * coordinated"]);
+  });
+});
