@@ -368,15 +368,21 @@ export class Resolver {
     return origins;
   }
 
-  private typedOrigins(expr: ts.Expression): Origin[] {
-    const checker = this.checkerFor(expr);
-    if (!checker) return [];
-    let type: ts.Type;
+  /** The checker's type of a node, or undefined when it has none worth reading (`any`, `unknown`, or the checker failed). */
+  typeAt(node: ts.Node): ts.Type | undefined {
+    const checker = this.checkerFor(node);
+    if (!checker) return undefined;
     try {
-      type = checker.getTypeAtLocation(expr);
+      const type = checker.getTypeAtLocation(node);
+      return type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown) ? undefined : type;
     } catch {
-      return [];
+      return undefined;
     }
+  }
+
+  private typedOrigins(expr: ts.Expression): Origin[] {
+    const type = this.typeAt(expr);
+    if (!type) return [];
     const origins: Origin[] = [];
     for (const t of type.isUnion() ? type.types : [type]) {
       const symbol = t.aliasSymbol ?? t.getSymbol();

@@ -195,16 +195,8 @@ const CALLBACK_NAME = /^(fn|func|callback|cb|work|task|job|next|handler|routine|
  */
 function isCallbackParameter(parameter: ts.ParameterDeclaration & { name: ts.Identifier }, resolver: Resolver): boolean {
   if (parameter.type && ts.isFunctionTypeNode(parameter.type)) return true;
-  const checker = resolver.checkerFor(parameter);
-  let type: ts.Type | undefined;
-  try {
-    type = checker?.getTypeAtLocation(parameter);
-  } catch {
-    type = undefined;
-  }
-  if (type && !(type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))) {
-    return type.getCallSignatures().length > 0 && type.getProperties().length === 0;
-  }
+  const type = resolver.typeAt(parameter);
+  if (type) return type.getCallSignatures().length > 0 && type.getProperties().length === 0;
   return CALLBACK_NAME.test(parameter.name.text);
 }
 

@@ -289,14 +289,8 @@ export function tracer<T>(resolver: Resolver, rules: TraceRules<T>): (expression
   };
 
   const checked = (expr: ts.Expression): T | undefined => {
-    const checker = resolver.checkerFor(expr);
-    if (!checker) return undefined;
-    try {
-      const type = checker.getTypeAtLocation(expr);
-      return type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown) ? undefined : rules.checked!(type, checker);
-    } catch {
-      return undefined;
-    }
+    const type = resolver.typeAt(expr);
+    return type ? rules.checked!(type, resolver.checkerFor(expr)!) : undefined;
   };
 
   return trace;

@@ -211,16 +211,10 @@ export const typeormHooks: OrmHooks = {
       if (ts.isArrayLiteralExpression(expr)) return expr.elements.some((e) => mayBeInstance(e, entity));
       const traced = instanceEntity(expr);
       if (traced) return classChain(resolver, traced).includes(entity);
-      const checker = resolver.checkerFor(expr);
-      let type: ts.Type | undefined;
-      try {
-        type = checker?.getTypeAtLocation(expr);
-      } catch {
-        type = undefined;
-      }
-      if (!checker || !type || type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return true;
+      const type = resolver.typeAt(expr);
+      if (!type) return true;
       // A value whose type is an interface, an object type or another class is not an instance of the entity.
-      const cls = classOfInstanceType(resolver, type, checker);
+      const cls = classOfInstanceType(resolver, type, resolver.checkerFor(expr)!);
       return cls !== undefined && classChain(resolver, cls).includes(entity);
     };
 
