@@ -16,9 +16,10 @@ export const express: HandlerFinder = {
   describe: "`app.METHOD(path, …fns)`, `router.METHOD`, `router.route(path).METHOD()` chains; `use(path?, …)` mounts Routers (joining prefixes) and adds middleware to the routes registered after it. Named `METHOD /full/path`.",
   find(context: FinderContext) {
     const { resolver, index } = context;
-    const tree = new RouteTree(resolver, "express");
+    // Express's use() and METHOD() return the router they are called on, so `Router().use(a).use(b)` is one router.
+    const tree = new RouteTree(resolver, "express", undefined, ROUTER_METHODS);
     const isRouter = (e: ts.Expression): boolean =>
-      originMatches(resolver.origins(e), MODULES, { exports: ["default", "Router", "default.Router"], forms: ["instance"] });
+      originMatches(resolver.origins(tree.base(e)), MODULES, { exports: ["default", "Router", "default.Router"], types: ["Express", "Router", "Application"], forms: ["instance"] });
 
     for (const { call, callee, method } of methodCalls(index, ROUTER_METHODS)) {
 

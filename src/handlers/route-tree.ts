@@ -33,11 +33,15 @@ export interface RouterNode {
 export class RouteTree {
   readonly routers = new Map<string, RouterNode>();
 
-  /** @param entriesOf what a middleware or handler expression runs (default: `entryOf`; a finder may see through wrappers). */
+  /**
+   * @param entriesOf what a middleware or handler expression runs (default: `entryOf`; a finder may see through wrappers).
+   * @param chainMethods methods that return the router they are called on (`Router().use(a).use(b)`): a chain of them is that router.
+   */
   constructor(
     private readonly resolver: Resolver,
     private readonly framework: string,
     private readonly entriesOf: (expression: ts.Expression) => HandlerEntry[] = (e) => [entryOf(resolver, e)],
+    private readonly chainMethods: ReadonlySet<string> = new Set(),
   ) {}
 
   router(key: string): RouterNode {
@@ -90,9 +94,32 @@ export class RouteTree {
     visiting.delete(node.key);
   }
 
-  /** Identity of the router an expression refers to: the declaration it is bound to. */
+  /**
+   * The expression that made the router an expression refers to: through chains of `chainMethods` and through names
+   * bound to such chains (`const api = Router().use(a)`, `export default Router().use("/api", api)`).
+   */
+  base(expression: ts.Expression): ts.Expression {
+    let expr = this.unchain(expression);
+    for (let depth = 0; depth < 5 && this.chainMethods.size > 0 && (ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr)); depth++) {
+      const declaration = this.resolver.declarationsOf(expr)[0];
+      const bound = declaration && (ts.isVariableDeclaration(declaration) ? declaration.initializer : ts.isExportAssignment(declaration) ? declaration.expression : undefined);
+      if (!bound) break;
+      expr = this.unchain(bound);
+    }
+    return expr;
+  }
+
+  private unchain(expression: ts.Expression): ts.Expression {
+    let expr = skipOuterExpressions(expression);
+    while (ts.isCallExpression(expr) && ts.isPropertyAccessExpression(expr.expression) && this.chainMethods.has(expr.expression.name.text)) {
+      expr = skipOuterExpressions(expr.expression.expression);
+    }
+    return expr;
+  }
+
+  /** Identity of the router an expression refers to: the declaration it is bound to, or the call that made it. */
   keyOf(expression: ts.Expression): string | undefined {
-    const expr = skipOuterExpressions(expression);
+    const expr = this.base(expression);
     if (ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr)) {
       const declaration = this.resolver.declarationsOf(expr)[0];
       if (declaration) return nodeKey(declaration);
