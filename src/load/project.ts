@@ -265,6 +265,21 @@ type LinkedHost = ts.ParseConfigHost & ts.ModuleResolutionHost & Required<Pick<t
 
 function linkedHost(workspace: Workspace): LinkedHost {
   const realpath = (fileName: string): string => ts.sys.realpath?.(fileName) ?? fileName;
+  // Module resolution asks the same questions of the file system over and over: answer each once.
+  const fileExistsCache = new Map<string, boolean>();
+  const directoryExistsCache = new Map<string, boolean>();
+  const sys = {
+    fileExists: (fileName: string): boolean => {
+      let known = fileExistsCache.get(fileName);
+      if (known === undefined) fileExistsCache.set(fileName, (known = ts.sys.fileExists(fileName)));
+      return known;
+    },
+    directoryExists: (dir: string): boolean => {
+      let known = directoryExistsCache.get(dir);
+      if (known === undefined) directoryExistsCache.set(dir, (known = ts.sys.directoryExists(dir)));
+      return known;
+    },
+  };
   const scopes = new Set([...workspace.packages.keys()].filter((name) => name.startsWith("@")).map((name) => name.split("/")[0]!));
   return {
     useCaseSensitiveFileNames: ts.sys.useCaseSensitiveFileNames,
@@ -272,9 +287,9 @@ function linkedHost(workspace: Workspace): LinkedHost {
     getCurrentDirectory: ts.sys.getCurrentDirectory,
     getDirectories: ts.sys.getDirectories,
     fileExists(fileName) {
-      if (ts.sys.fileExists(fileName)) return true;
+      if (sys.fileExists(fileName)) return true;
       const linked = linkedPath(workspace, fileName);
-      return linked !== undefined && ts.sys.fileExists(linked);
+      return linked !== undefined && sys.fileExists(linked);
     },
     readFile(fileName) {
       const text = ts.sys.readFile(fileName);
@@ -283,7 +298,7 @@ function linkedHost(workspace: Workspace): LinkedHost {
       return linked === undefined ? undefined : ts.sys.readFile(linked);
     },
     directoryExists(dir) {
-      if (ts.sys.directoryExists(dir)) return true;
+      if (sys.directoryExists(dir)) return true;
       const posix = dir.replace(/\\/g, "/").replace(/\/+$/, "");
       const name = path.posix.basename(posix);
       const parent = path.posix.dirname(posix);
@@ -291,10 +306,10 @@ function linkedHost(workspace: Workspace): LinkedHost {
       if (name === "node_modules") return isInside(workspace.root, parent);
       if (path.posix.basename(parent) === "node_modules" && scopes.has(name)) return isInside(workspace.root, path.posix.dirname(parent));
       const linked = linkedPath(workspace, dir);
-      return linked !== undefined && ts.sys.directoryExists(linked);
+      return linked !== undefined && sys.directoryExists(linked);
     },
     realpath(fileName) {
-      if (ts.sys.fileExists(fileName) || ts.sys.directoryExists(fileName)) return realpath(fileName);
+      if (sys.fileExists(fileName) || sys.directoryExists(fileName)) return realpath(fileName);
       const linked = linkedPath(workspace, fileName);
       return realpath(linked ?? fileName);
     },
