@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { ormHookTargets } from "./calls/hooks.js";
 import { buildCallGraph, type Reachable } from "./calls/summaries.js";
 import { classifier } from "./classify/spectrum.js";
-import { findHandlers } from "./handlers/find.js";
+import { findHandlers, type FoundHandler } from "./handlers/find.js";
 import { loadCode } from "./load/project.js";
 import { compareLocations, SPECTRUM_CLASSES, type Report, type SpectrumClass } from "./model/report.js";
 import { buildIndex } from "./scan/code-index.js";
@@ -45,7 +45,7 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
   const found = stage("handlers", () => findHandlers(index, resolver));
   const { sites: detected, contained } = stage("sites", () => addWrapperSites(index, resolver, detectSites(index, resolver, rules), found));
   const siteItems: Reachable[] = detected.map((d) => ({ unit: d.unit, node: d.node, pos: d.node.getStart(), line: d.site.line }));
-  const graph = stage("calls", () => buildCallGraph(index, resolver, siteItems, contained, ormHookTargets(index, resolver)));
+  const graph = stage("calls", () => buildCallGraph(index, resolver, siteItems, contained, ormHookTargets(index, resolver), registeredCallbacks(found)));
   const handlers = stage("classify", () => found.map(classifier({ sites: detected, graph, relative: code.relative })));
 
   const sites = detected.map((d) => d.site).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
@@ -64,4 +64,9 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
     diagnostics,
     summary: { files: index.files.length, handlers: handlers.length, sites: sites.length, byClass },
   };
+}
+
+/** Handler functions written inline inside another function: registering them does not run them. */
+function registeredCallbacks(found: readonly FoundHandler[]): Set<number> {
+  return new Set(found.flatMap((h) => h.entries.flatMap((e) => e.units.filter((u) => u.inline).map((u) => u.id))));
 }

@@ -63,6 +63,8 @@ export function buildCallGraph(
   siteItems: Reachable[],
   contained: ReadonlyMap<number, ReadonlySet<number>> = new Map(),
   extraTargets: ReadonlyMap<ts.Node, readonly FunctionUnit[]> = new Map(),
+  /** Inline callbacks registered as handlers (`socket.on("x", async () => …)`): they run per event, not when the function registering them runs. */
+  registered: ReadonlySet<number> = new Set(),
 ): CallGraph {
   const items: Reachable[] = [...siteItems];
   const firstUnresolved = items.length;
@@ -88,7 +90,7 @@ export function buildCallGraph(
       }
       for (const to of extraTargets.get(call) ?? []) if (to !== unit) list.push({ to, call, inline: false, hook: true, line: lineOf(call) });
     }
-    for (const child of unit.children) if (child.inline) list.push({ to: child, call: child.node, inline: true, line: lineOf(child.node) });
+    for (const child of unit.children) if (child.inline && !registered.has(child.id)) list.push({ to: child, call: child.node, inline: true, line: lineOf(child.node) });
     edges.set(unit.id, list);
   }
 
