@@ -32,16 +32,20 @@ export interface RouterNode {
 
 export class RouteTree {
   readonly routers = new Map<string, RouterNode>();
+  /** Routers known by a parameter of a project function (or a name destructured from one), by key. */
+  private readonly parameters = new Map<string, ts.Node>();
 
   /**
    * @param entriesOf what a middleware or handler expression runs (default: `entryOf`; a finder may see through wrappers).
    * @param chainMethods methods that return the router they are called on (`Router().use(a).use(b)`): a chain of them is that router.
+   * @param middlewareScope `after`: middleware runs for the routes and mounts registered after it (Express, Koa, Hono); `all`: for every route of its router, however registered (restify, h3 v2 keep one middleware list per app).
    */
   constructor(
     private readonly resolver: Resolver,
     private readonly framework: string,
     private readonly entriesOf: (expression: ts.Expression) => HandlerEntry[] = (e) => [entryOf(resolver, e)],
     private readonly chainMethods: ReadonlySet<string> = new Set(),
+    private readonly middlewareScope: "after" | "all" = "after",
   ) {}
 
   router(key: string): RouterNode {
@@ -55,6 +59,7 @@ export class RouteTree {
 
   /** Handlers for every route reachable from routers nobody mounts, with prefixes and middleware joined along each mount path. */
   handlers(): HandlerCandidate[] {
+    this.linkParameters();
     for (const node of this.routers.values()) {
       for (const use of node.uses) for (const mount of use.mounts) this.router(mount.router).mounted = true;
     }
@@ -69,21 +74,22 @@ export class RouteTree {
     visiting.add(node.key);
     const base = joinRoute(prefix, node.ownPrefix);
     const events = [
-      ...node.routes.map((r) => ({ pos: r.call.getStart(), route: r, use: undefined })),
-      ...node.uses.map((u) => ({ pos: u.call.getStart(), route: undefined, use: u })),
+      ...node.routes.map((r) => ({ pos: callOrder(r.call), route: r, use: undefined })),
+      ...node.uses.map((u) => ({ pos: callOrder(u.call), route: undefined, use: u })),
     ].sort((a, b) => a.pos - b.pos);
     const active: { path: string; entries: HandlerEntry[] }[] = [];
+    const middlewareOf = (use: UseRecord) => ({ path: joinRoute(base, use.path), entries: use.middleware.flatMap((m) => this.entriesOf(m)).filter((e) => e.units.length > 0) });
+    if (this.middlewareScope === "all") for (const { use } of events) if (use && use.mounts.length === 0) active.push(middlewareOf(use));
     for (const event of events) {
       if (event.use) {
-        const usePath = joinRoute(base, event.use.path);
-        const entries = event.use.middleware.flatMap((m) => this.entriesOf(m)).filter((e) => e.units.length > 0);
+        const { path: usePath, entries } = middlewareOf(event.use);
         for (const mount of event.use.mounts) {
           const child = this.routers.get(mount.router);
           if (!child) continue;
           const applicable = active.filter((a) => covers(a.path, joinRoute(usePath, mount.prefix))).flatMap((a) => a.entries);
           this.walk(child, joinRoute(usePath, mount.prefix), [...inherited, ...applicable, ...entries], out, visiting);
         }
-        if (event.use.mounts.length === 0) active.push({ path: usePath, entries });
+        if (event.use.mounts.length === 0 && this.middlewareScope === "after") active.push(middlewareOf(event.use));
       } else if (event.route) {
         const full = joinRoute(base, event.route.path);
         const applicable = active.filter((a) => covers(a.path, full)).flatMap((a) => a.entries);
@@ -117,11 +123,26 @@ export class RouteTree {
     return expr;
   }
 
+  /**
+   * A router a function receives (`applicationRoutes(managementRouter, tenant)`, `...[router]: Args`, `{ router }`) is the
+   * router each call passes: mounted there, at the call's position, so the middleware used before the call applies.
+   */
+  private linkParameters(): void {
+    for (const [key, declaration] of this.parameters) {
+      for (const value of this.resolver.passedValues(declaration)) {
+        const call = ts.findAncestor(value.parent, ts.isCallExpression);
+        const target = this.keyOf(value);
+        if (call && target && target !== key) this.router(target).uses.push({ path: "", call, middleware: [], mounts: [{ router: key, prefix: "" }] });
+      }
+    }
+  }
+
   /** Identity of the router an expression refers to: the declaration it is bound to, or the call that made it. */
   keyOf(expression: ts.Expression): string | undefined {
     const expr = this.base(expression);
     if (ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr)) {
       const declaration = this.resolver.declarationsOf(expr)[0];
+      if (declaration && (ts.isParameter(declaration) || (ts.isBindingElement(declaration) && !declaration.initializer))) this.parameters.set(nodeKey(declaration), declaration);
       if (declaration) return nodeKey(declaration);
     }
     if (ts.isCallExpression(expr) || ts.isNewExpression(expr)) return nodeKey(expr);
@@ -154,6 +175,11 @@ export class RouteTree {
     const key = this.keyOf(expr);
     return key ? [key] : [];
   }
+}
+
+/** When a registration runs: in a chain (`app.use(a).get("/x", h)`) every call starts where the chain does, so calls are ordered by where their callee ends. */
+function callOrder(call: ts.CallExpression): number {
+  return call.expression.getEnd();
 }
 
 function covers(prefix: string, path: string): boolean {

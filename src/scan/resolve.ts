@@ -28,6 +28,7 @@ export class Resolver {
   private readonly aliasesInProgress = new Set<ts.Node>();
   private readonly assignmentCache = new Map<ts.Node, Map<string, ts.Expression[]>>();
   private readonly targetCache = new Map<ts.Node, FunctionUnit[]>();
+  private callers?: Map<number, (ts.CallExpression | ts.NewExpression)[]>;
 
   constructor(readonly index: CodeIndex) {}
 
@@ -221,17 +222,26 @@ export class Resolver {
       const fromInit = "initializer" in declaration && declaration.initializer ? this.origins(declaration.initializer) : [];
       if (fromInit.length > 0) return fromInit;
       if (ts.isVariableDeclaration(declaration)) return this.assignedOrigins(declaration);
-      if (ts.isParameter(declaration)) return this.callbackParameterOrigins(declaration);
+      if (ts.isParameter(declaration)) {
+        const fromCallback = this.callbackParameterOrigins(declaration);
+        return fromCallback.length > 0 ? fromCallback : this.argumentsOf(declaration).flatMap((argument) => this.origins(argument));
+      }
       return [];
     }
     if (ts.isBindingElement(declaration)) {
       const pattern = declaration.parent;
       const holder = pattern.parent;
+      // `...[router, tenant]: RouterInitArgs<T>`: element i of a rest parameter is argument (its position + i) at each call.
+      if (ts.isArrayBindingPattern(pattern)) return this.passedValues(declaration).flatMap((a) => this.origins(a));
       const name = declaration.propertyName ? textOf(declaration.propertyName) : ts.isIdentifier(declaration.name) ? declaration.name.text : undefined;
       if (!name) return [];
       let base: Origin[] = [];
       if (ts.isVariableDeclaration(holder) && holder.initializer) base = this.origins(holder.initializer);
-      else if (ts.isParameter(holder)) base = holder.type ? this.typeOrigins(holder.type) : this.callbackParameterOrigins(holder);
+      else if (ts.isParameter(holder)) {
+        base = holder.type ? this.typeOrigins(holder.type) : this.callbackParameterOrigins(holder);
+        // `function routes({ db }) {…}` called as `routes({ db: pool })`: the property each call passes.
+        if (base.length === 0) return this.argumentsOf(holder).flatMap((argument) => this.propertyOrigins(argument, name));
+      }
       return base.map((o) => (o.form === "value" ? { ...o, path: joinPath(o.path, name) } : { ...o, form: "derived" }));
     }
     if (ts.isClassLike(declaration)) return this.heritageOrigins(declaration, "value");
@@ -273,6 +283,91 @@ export class Resolver {
     assignments = found;
     this.assignmentCache.set(scope, assignments);
     return assignments;
+  }
+
+  /**
+   * The arguments every call in the analysed code passes for a parameter of a project function
+   * (`offset` counts into a rest parameter); calls that spread arguments before it are skipped.
+   */
+  private argumentsOf(parameter: ts.ParameterDeclaration, offset = 0, seen = new Set<ts.ParameterDeclaration>()): ts.Expression[] {
+    const fn = parameter.parent;
+    const unit = isFunctionNode(fn) ? this.index.unitOf(fn) : undefined;
+    if (!unit || seen.has(parameter)) return [];
+    seen.add(parameter);
+    const position = fn.parameters.indexOf(parameter) + offset;
+    const out: ts.Expression[] = [];
+    for (const call of this.callersOf(unit)) {
+      const args = call.arguments ?? [];
+      const spread = args.findIndex(ts.isSpreadElement);
+      if (spread < 0 || spread > position) {
+        if (position < args.length) out.push(args[position]!);
+        continue;
+      }
+      // `accountRoutes(...args)` forwarding the caller's own rest parameter: what the caller's callers pass.
+      const forwarded = this.restParameter((args[spread] as ts.SpreadElement).expression);
+      if (forwarded) out.push(...this.argumentsOf(forwarded, position - spread, seen));
+    }
+    return out;
+  }
+
+  /**
+   * What the calls in the analysed code pass for a parameter, or for a name destructured from one
+   * (`...[router]: Args`, `const [router] = args` of a rest parameter, `{ router }` from an object literal argument).
+   */
+  passedValues(declaration: ts.Node): ts.Expression[] {
+    if (ts.isParameter(declaration)) return this.argumentsOf(declaration);
+    if (!ts.isBindingElement(declaration)) return [];
+    const pattern = declaration.parent;
+    const holder = pattern.parent;
+    if (ts.isArrayBindingPattern(pattern)) {
+      const rest = ts.isParameter(holder) ? holder : ts.isVariableDeclaration(holder) && holder.initializer ? this.restParameter(holder.initializer) : undefined;
+      return rest?.dotDotDotToken ? this.argumentsOf(rest, pattern.elements.indexOf(declaration)) : [];
+    }
+    const name = declaration.propertyName ? textOf(declaration.propertyName) : ts.isIdentifier(declaration.name) ? declaration.name.text : undefined;
+    if (!ts.isParameter(holder) || name === undefined) return [];
+    return this.argumentsOf(holder).flatMap((argument) => {
+      const expr = skipOuterExpressions(argument);
+      const property = ts.isObjectLiteralExpression(expr) ? expr.properties.find((p) => p.name !== undefined && !ts.isComputedPropertyName(p.name) && textOf(p.name) === name) : undefined;
+      return property && ts.isPropertyAssignment(property) ? [property.initializer] : property && ts.isShorthandPropertyAssignment(property) ? [property.name] : [];
+    });
+  }
+
+  /** `const [router, tenant] = args` where `args` is the function's rest parameter. */
+  private restParameter(expression: ts.Expression): ts.ParameterDeclaration | undefined {
+    const expr = skipOuterExpressions(expression);
+    if (!ts.isIdentifier(expr)) return undefined;
+    return this.declarationsOf(expr).find((d): d is ts.ParameterDeclaration => ts.isParameter(d) && d.dotDotDotToken !== undefined);
+  }
+
+  /** What `name` is in a value passed for a destructured parameter: the object literal's property, or a member of the value's origins. */
+  private propertyOrigins(argument: ts.Expression, name: string): Origin[] {
+    const expr = skipOuterExpressions(argument);
+    if (ts.isObjectLiteralExpression(expr)) {
+      const property = expr.properties.find((p) => p.name !== undefined && !ts.isComputedPropertyName(p.name) && textOf(p.name) === name);
+      if (property && ts.isPropertyAssignment(property)) return this.origins(property.initializer);
+      if (property && ts.isShorthandPropertyAssignment(property)) return this.origins(property.name);
+      return [];
+    }
+    return this.origins(expr).map((o) => (o.form === "value" ? { ...o, path: joinPath(o.path, name) } : { ...o, form: "derived" }));
+  }
+
+  /** Calls in the analysed code of each project function, indexed once on first use. */
+  callersOf(unit: FunctionUnit): readonly (ts.CallExpression | ts.NewExpression)[] {
+    if (!this.callers) {
+      const callers = new Map<number, (ts.CallExpression | ts.NewExpression)[]>();
+      for (const scan of this.index.files) {
+        for (const { node } of scan.calls) {
+          if (!ts.isCallExpression(node) && !ts.isNewExpression(node)) continue;
+          for (const target of this.functionTargets(node.expression)) {
+            const list = callers.get(target.id);
+            if (list) list.push(node);
+            else callers.set(target.id, [node]);
+          }
+        }
+      }
+      this.callers = callers;
+    }
+    return this.callers.get(unit.id) ?? [];
   }
 
   /** A parameter of a callback passed to a library call derives from that call's receiver (`db.transaction(async (tx) => …)`). */
