@@ -17,6 +17,8 @@ export function frameworksDoc() {
     "",
     "Generated from `src/handlers/table.ts` by `npm run docs`; do not edit by hand.",
     "",
+    "Every registration below is also found when the project makes it through its own helpers (`src/handlers/forwarded.ts`): a registration whose function the enclosing helper receives (a parameter, a property of one, a name destructured from one, or the argument of a wrapper such as `asyncHandler(handler)`) is reported once per call of that helper, through any number of helper layers and files, located at the call and named from the values given there (`post(\"/orders\", createOrder)` → `POST /api/orders`). A loop over a literal array (`for (const r of routes)`, `routes.forEach((r) => …)`, through consts, imports, spreads and identity helpers such as `defineRoute({ … })`) gives one handler per element, located at the element. A helper nobody calls, or a loop over values not written in the code, keeps its registration, with `*` for what only its callers know ([decisions](decisions.md)).",
+    "",
     "| framework | id | enabled by importing | how handlers are found and named |",
     "|---|---|---|---|",
     ...rows,
@@ -31,7 +33,7 @@ export function rulesDoc() {
   const details = files.flatMap(({ file, data }) => [
     `## ${data.library}`,
     "",
-    `${data.description} Modules: ${data.modules.length > 0 ? data.modules.map((m) => `\`${m}\``).join(", ") : "language built-ins"}. Source: [\`rules/${file}\`](../rules/${file})${data.docs ? `; API: ${data.docs}` : ""}.`,
+    `${data.description} Modules: ${data.modules.length > 0 ? data.modules.map((m) => `\`${m}\``).join(", ") : "language built-ins"}.${data.sites.some((s) => s.match.sql) ? ` SQL parsed as ${data.sqlDialect ?? "PostgreSQL, then MySQL"}.` : ""} Source: [\`rules/${file}\`](../rules/${file})${data.docs ? `; API: ${data.docs}` : ""}.`,
     "",
     "| rule | kind | api | what it matches |",
     "|---|---|---|---|",

@@ -1,12 +1,16 @@
 // The programmatic API: run the pipeline (load → scan → handlers → sites → calls → classify) and return the report.
 import fs from "node:fs";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { ormHookTargets } from "./calls/hooks.js";
 import { buildCallGraph, type Reachable } from "./calls/summaries.js";
+import { intervalCallbacks } from "./calls/timers.js";
+import { localCopyReads } from "./classify/local-copy.js";
 import { classifier } from "./classify/spectrum.js";
+import { resolveConfig, type CoordlintConfig } from "./config/config.js";
 import { findHandlers, type FoundHandler } from "./handlers/find.js";
-import { loadCode } from "./load/project.js";
+import { commonRoot, loadCode } from "./load/project.js";
 import { compareLocations, SPECTRUM_CLASSES, type Report, type SpectrumClass } from "./model/report.js";
 import { buildIndex } from "./scan/code-index.js";
 import { Resolver } from "./scan/resolve.js";
@@ -21,7 +25,14 @@ export interface AnalyzeOptions {
   project?: string;
   /** Directory relative paths are resolved against (default: `process.cwd()`). */
   cwd?: string;
-  /** Extra rule files in the knowledge-base format, loaded after the built-in ones. */
+  /**
+   * The configuration file to use (relative to `cwd`); `false`: none. Unset: the nearest coordlint.config.json or
+   * coordlint.config.jsonc from the analysed root upward, up to the repository's root (docs/config.md).
+   */
+  configFile?: string | false;
+  /** Settings applied over the configuration file's, key by key; its `ruleFiles` patterns are relative to `cwd`. */
+  config?: CoordlintConfig;
+  /** Extra rule files in the knowledge-base format, loaded after the built-in ones and the configuration's. */
   ruleFiles?: string[];
   /** Analyse test files and folders too (left out by default). */
   includeTests?: boolean;
@@ -38,15 +49,27 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
     options.onStage?.(name, performance.now() - start);
     return result;
   };
-  const rules = stage("rules", () => loadRules([...builtinRuleFiles(), ...(options.ruleFiles ?? [])]));
-  const code = stage("load", () => loadCode({ paths: options.paths ?? [], project: options.project, cwd: options.cwd ?? process.cwd(), includeTests: options.includeTests }));
+  const cwd = options.cwd ?? process.cwd();
+  const paths = options.paths ?? [];
+  const rules = stage("rules", () => {
+    const root = commonRoot((paths.length > 0 ? paths : [options.project ?? "."]).map((p) => path.resolve(cwd, p)));
+    const config = resolveConfig({ root, cwd, configFile: options.configFile, config: options.config });
+    return loadRules([...builtinRuleFiles(), ...config.ruleFiles, ...(options.ruleFiles ?? [])]);
+  });
+  const code = stage("load", () => loadCode({ paths, project: options.project, cwd, includeTests: options.includeTests }));
   const index = stage("scan", () => buildIndex(code));
   const resolver = new Resolver(index);
   const found = stage("handlers", () => findHandlers(index, resolver));
   const { sites: detected, contained } = stage("sites", () => addWrapperSites(index, resolver, detectSites(index, resolver, rules), found));
   const siteItems: Reachable[] = detected.map((d) => ({ unit: d.unit, node: d.node, pos: d.node.getStart(), line: d.site.line }));
-  const graph = stage("calls", () => buildCallGraph(index, resolver, siteItems, contained, ormHookTargets(index, resolver), registeredCallbacks(found)));
-  const handlers = stage("classify", () => found.map(classifier({ sites: detected, graph, relative: code.relative })));
+  // Reads of state the sites keep are reachable items too, after the sites: a handler reaching one reads a local copy.
+  const { reads, graph } = stage("calls", () => {
+    const reads = localCopyReads(index, resolver, detected);
+    // Callbacks registered as handlers or on an interval timer run on their own, not when their function runs.
+    const notRunByCaller = new Set([...registeredCallbacks(found), ...intervalCallbacks(index, resolver)]);
+    return { reads, graph: buildCallGraph(index, resolver, [...siteItems, ...reads], contained, ormHookTargets(index, resolver), notRunByCaller) };
+  });
+  const handlers = stage("classify", () => found.map(classifier({ sites: detected, reads, graph, resolver, relative: code.relative })));
 
   const sites = detected.map((d) => d.site).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
   const byClass = Object.fromEntries(SPECTRUM_CLASSES.map((c) => [c, 0])) as Record<SpectrumClass, number>;

@@ -1,13 +1,16 @@
 // Public API: analyze() and the formatters, with the report types. Nothing else is part of the contract.
 export { analyze, VERSION, type AnalyzeOptions } from "./analyze.js";
+export { CONFIG_FILE_NAMES, type CoordlintConfig } from "./config/config.js";
 export { CoordlintError, type ErrorCategory } from "./model/errors.js";
 export { FORMATTERS } from "./report/table.js";
 export type { Formatter, FormatterContext } from "./report/formatter.js";
 export {
+  AMORTISATIONS,
   COST,
   KIND_CLASS,
   SITE_KINDS,
   SPECTRUM_CLASSES,
+  type Amortisation,
   type Diagnostic,
   type Evidence,
   type Finding,

@@ -203,3 +203,87 @@ describe("monorepos", () => {
     expect(handlers([dir])).toEqual(["api/src/server.ts#POST /payouts data-dependent", "jobs/src/nightly.ts#cron 0 3 * * * coordinated"]);
   });
 });
+
+describe("configuration", () => {
+  const FIXTURE = path.join(ROOT, "fixtures/custom-rules");
+  const RULES = path.join(FIXTURE, "coordination-rules/acme-locks.json");
+  const rules = (args: string[]) => {
+    const result = coordlint([...args, "-f", "json"]);
+    expect(result.stderr).toBe("");
+    return JSON.parse(result.stdout).sites.map((s: { rule: string }) => s.rule);
+  };
+  /** A folder outside the repository holding these files. */
+  const folder = (files: Record<string, string>): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-config-"));
+    for (const [name, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), text);
+    }
+    return dir;
+  };
+  const SERVICE = { "src/app.ts": "export const ready = true;\n" };
+
+  it("finds coordlint.config.jsonc in the analysed folder and loads its rule files", () => {
+    expect(rules([FIXTURE])).toEqual(["acme-locks/with-lock", "acme-locks/try-acquire"]);
+  });
+
+  it("finds the configuration in a folder above the analysed one", () => {
+    expect(rules([path.join(FIXTURE, "src")])).toEqual(["acme-locks/with-lock", "acme-locks/try-acquire"]);
+  });
+
+  it("stops looking at the repository's root (the folder holding .git)", () => {
+    const dir = folder({ "coordlint.config.json": "{ \"unknown\": true }", "repo/.git/HEAD": "ref: refs/heads/main\n", "repo/service/src/app.ts": "export const ready = true;\n" });
+    const { code, stderr } = coordlint([path.join(dir, "repo/service")]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("ignores configuration files with --no-config", () => {
+    expect(rules([FIXTURE, "--no-config"])).toEqual([]);
+  });
+
+  it("uses the file named with -c instead of looking for one, its patterns relative to it", () => {
+    // The folder's own configuration is broken: with -c it is never read.
+    const dir = folder({ ...SERVICE, "coordlint.config.json": "{ \"unknown\": true }" });
+    fs.mkdirSync(path.join(dir, "ci"));
+    fs.writeFileSync(path.join(dir, "ci/coordlint.json"), JSON.stringify({ ruleFiles: [path.relative(path.join(dir, "ci"), RULES)] }));
+    const { code, stderr } = coordlint([dir, "-c", path.join(dir, "ci/coordlint.json")]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(rules([FIXTURE, "-c", path.join(dir, "ci/coordlint.json")])).toEqual(["acme-locks/with-lock", "acme-locks/try-acquire"]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("exits 2 for a -c file that does not exist", () => {
+    expect(coordlint([FIXTURE, "-c", "missing.jsonc"])).toEqual({ code: 2, stdout: "", stderr: `coordlint: Cannot find config file: ${path.join(ROOT, "missing.jsonc")}\n` });
+  });
+
+  it.each([
+    ["invalid JSONC", { "coordlint.config.jsonc": "{\n  // extra rules\n  \"ruleFiles\": [\"a.json\" \"b.json\"]\n}\n" }, "coordlint.config.jsonc at line 3, column 26: comma expected"],
+    ["an unknown key", { "coordlint.config.json": "{ \"rules\": { \"calm/unneeded-coordination\": \"off\" } }" }, "coordlint.config.json: unknown key \"rules\""],
+    ["a value of the wrong type", { "coordlint.config.json": "{ \"ruleFiles\": \"./coordination-rules/*.json\" }" }, "coordlint.config.json at /ruleFiles: must be array"],
+    ["a ruleFiles pattern matching no files", { "coordlint.config.json": "{ \"ruleFiles\": [\"./coordination-rules/*.json\"] }" }, "coordlint.config.json: ruleFiles pattern \"./coordination-rules/*.json\" matches no files"],
+  ])("exits 2 with one line for %s in the configuration", (_what, files, message) => {
+    const dir = folder({ ...SERVICE, ...files });
+    const file = message.slice(0, message.search(/[: ]/));
+    expect(coordlint([dir])).toEqual({ code: 2, stdout: "", stderr: `coordlint: Invalid config file ${path.join(dir, file)}${message.slice(file.length)}\n` });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("exits 2 naming the rule file when a rule file is invalid or redefines a built-in rule id", () => {
+    const bad = path.join(CASES, "bad-rule.json");
+    const dir = folder({ ...SERVICE, "coordlint.config.json": JSON.stringify({ ruleFiles: [bad] }) });
+    expect(coordlint([dir])).toEqual({ code: 2, stdout: "", stderr: `coordlint: Invalid rule file ${bad} at /sites/0/kind: must be equal to one of the allowed values\n` });
+    const redefining = { library: "redlock", description: "x", modules: ["redlock"], sites: [{ id: "redlock/acquire", kind: "lock", api: "Redlock.acquire", description: "x", match: { method: ["acquire"], on: { exports: ["default"] } } }] };
+    fs.writeFileSync(path.join(dir, "redlock.json"), JSON.stringify(redefining));
+    fs.writeFileSync(path.join(dir, "coordlint.config.json"), JSON.stringify({ ruleFiles: ["redlock.json"] }));
+    expect(coordlint([dir])).toEqual({ code: 2, stdout: "", stderr: `coordlint: Invalid rule file ${path.join(dir, "redlock.json")}: rule id "redlock/acquire" is already defined in ${path.join(ROOT, "rules/redlock.json")}\n` });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("exits 2 when one folder holds both coordlint.config.json and coordlint.config.jsonc", () => {
+    const dir = folder({ ...SERVICE, "coordlint.config.json": "{}", "coordlint.config.jsonc": "{}" });
+    expect(coordlint([dir])).toEqual({ code: 2, stdout: "", stderr: `coordlint: Found both coordlint.config.json and coordlint.config.jsonc in ${dir}: keep one\n` });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

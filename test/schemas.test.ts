@@ -1,7 +1,9 @@
-// The shipped schemas hold: every rule file validates, every rule is exercised by a fixture, and reports validate against the report schema.
+// The shipped schemas hold: every rule file validates, every rule is exercised by a fixture, fixture configurations validate, and reports validate against the report schema.
 import fs from "node:fs";
 import path from "node:path";
 import { Ajv } from "ajv";
+import { parse } from "jsonc-parser";
+import { globSync } from "tinyglobby";
 import { describe, expect, it } from "vitest";
 import { analyze } from "../src/index.js";
 import { builtinRuleFiles, loadRules } from "../src/sites/rules.js";
@@ -28,6 +30,26 @@ describe("rule files", () => {
     }
     const unused = loadRules(builtinRuleFiles()).map((r) => r.id).filter((id) => !used.has(id));
     expect(unused).toEqual([]);
+  });
+});
+
+describe("config schema", () => {
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(readJson(path.join(ROOT, "src/schema/config.schema.json")) as object);
+  const fixtureConfigs = fs
+    .readdirSync(path.join(ROOT, "fixtures"))
+    .flatMap((name) => ["coordlint.config.json", "coordlint.config.jsonc"].map((file) => path.join(ROOT, "fixtures", name, file)))
+    .filter((file) => fs.existsSync(file));
+
+  it.each(fixtureConfigs.map((file) => path.relative(ROOT, file)))("%s validates, and its rule files too", (file) => {
+    const config = parse(fs.readFileSync(path.join(ROOT, file), "utf8")) as { ruleFiles?: string[] };
+    validate(config);
+    expect(validate.errors ?? []).toEqual([]);
+    const ruleFiles = globSync(config.ruleFiles ?? [], { cwd: path.dirname(path.join(ROOT, file)), absolute: true });
+    expect(() => loadRules([...builtinRuleFiles(), ...ruleFiles])).not.toThrow();
+  });
+
+  it("rejects unknown keys", () => {
+    expect(validate({ ruleFiles: [], rule: {} })).toBe(false);
   });
 });
 

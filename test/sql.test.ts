@@ -1,70 +1,214 @@
-// SQL text: the coordination features the keyword scan finds, and the look-alikes it must not.
+// SQL text: the features found in parsed statements (and by the keyword scan where parsing fails), the statements described, and the look-alikes that must not match.
 import { describe, expect, it } from "vitest";
 import { ts } from "ts-morph";
+import type { SqlDialect } from "../src/sites/rules.js";
+import { parseStatement } from "../src/sites/sql-ast.js";
 import { sqlFeatures, sqlTextOf } from "../src/sites/sql.js";
 
-const features = (sql: string) => sqlFeatures(sql).map(({ feature, offset, ...rest }) => ({ feature, at: sql.slice(offset, offset + 6), ...rest }));
+const features = (sql: string, dialect?: SqlDialect) => sqlFeatures(sql, dialect).map(({ feature, offset, ...rest }) => ({ feature, at: sql.slice(offset, offset + 6), ...rest }));
 
-describe("sqlFeatures", () => {
-  it.each([
-    ["BEGIN", [{ feature: "begin", at: "BEGIN" }]],
-    ["begin isolation level serializable", [{ feature: "begin", at: "begin ", isolation: "SERIALIZABLE" }]],
-    ["START TRANSACTION ISOLATION LEVEL REPEATABLE READ", [{ feature: "begin", at: "START ", isolation: "REPEATABLE READ" }]],
-    ["SET TRANSACTION ISOLATION LEVEL READ COMMITTED", [{ feature: "set-isolation", at: "SET TR", isolation: "READ COMMITTED" }]],
-    ["SELECT * FROM t WHERE id = $1 FOR UPDATE", [{ feature: "for-update", at: "FOR UP" }]],
-    ["SELECT * FROM t FOR NO KEY UPDATE SKIP LOCKED", [{ feature: "for-update", at: "FOR NO" }]],
-    ["SELECT * FROM t FOR KEY SHARE", [{ feature: "for-share", at: "FOR KE" }]],
-    ["SELECT * FROM t LOCK IN SHARE MODE", [{ feature: "for-share", at: "LOCK I" }]],
-    ["LOCK TABLE accounts IN EXCLUSIVE MODE", [{ feature: "lock-table", at: "LOCK T" }]],
-    ["SELECT pg_advisory_xact_lock(42)", [{ feature: "advisory-lock", at: "pg_adv", resource: { expression: "42", constant: true } }]],
-    ["SELECT pg_try_advisory_lock(hashtext($1))", [{ feature: "advisory-lock", at: "pg_try", resource: { expression: "hashtext($1)", constant: false } }]],
-    ["SELECT GET_LOCK(?, 10)", [{ feature: "advisory-lock", at: "GET_LO", resource: { expression: "?, 10", constant: false } }]],
-    ["SELECT pg_advisory_xact_lock(hashtext(:id))", [{ feature: "advisory-lock", at: "pg_adv", resource: { expression: "hashtext(:id)", constant: false } }]],
-    ["SELECT pg_advisory_xact_lock('7'::bigint)", [{ feature: "advisory-lock", at: "pg_adv", resource: { expression: "'7'::bigint", constant: true } }]],
-    ["DELETE FROM sessions WHERE expires_at < now()", [{ feature: "delete", at: "DELETE" }]],
-    ["BEGIN; SELECT 1 FROM t FOR UPDATE; COMMIT", [{ feature: "begin", at: "BEGIN;" }, { feature: "for-update", at: "FOR UP" }]],
-  ])("finds the features of %s", (sql, expected) => {
-    expect(features(sql)).toEqual(expected);
+describe("sqlFeatures: parsed statements", () => {
+  it.each<[string, SqlDialect | undefined, unknown[]]>([
+    ["BEGIN", "postgresql", [{ feature: "begin", at: "BEGIN", parsed: true, statement: { type: "begin" } }]],
+    ["begin isolation level serializable", "postgresql", [{ feature: "begin", at: "begin ", isolation: "SERIALIZABLE", parsed: true, statement: { type: "begin" } }]],
+    ["START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", "postgresql", [{ feature: "begin", at: "START ", isolation: "REPEATABLE READ", parsed: true, statement: { type: "begin" } }]],
+    ["BEGIN IMMEDIATE TRANSACTION", "sqlite", [{ feature: "begin", at: "BEGIN ", parsed: true, statement: { type: "begin" } }]],
+    ["START TRANSACTION WITH CONSISTENT SNAPSHOT", "mysql", [{ feature: "begin", at: "START ", parsed: true, statement: { type: "begin" } }]],
+    ["SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "postgresql", [{ feature: "set-isolation", at: "SET TR", isolation: "READ COMMITTED", parsed: true, statement: { type: "set-transaction" } }]],
+    ["SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED", "mysql", [{ feature: "set-isolation", at: "SET SE", isolation: "READ UNCOMMITTED", parsed: true, statement: { type: "set-transaction" } }]],
+    ["SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE", "postgresql", [{ feature: "set-isolation", at: "SET SE", isolation: "SERIALIZABLE", parsed: true, statement: { type: "set-transaction" } }]],
+    ["SELECT * FROM t WHERE id = $1 FOR UPDATE", "postgresql", [{ feature: "for-update", at: "FOR UP", parsed: true, statement: { type: "select", lock: "update" } }]],
+    ["SELECT id FROM jobs WHERE status = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1", "postgresql", [{ feature: "for-update", at: "FOR UP", parsed: true, statement: { type: "select", lock: "update", skipLocked: true } }]],
+    ["SELECT * FROM a JOIN b ON b.a_id = a.id FOR NO KEY UPDATE OF a, public.b NOWAIT", "postgresql", [{ feature: "for-update", at: "FOR NO", parsed: true, statement: { type: "select", lock: "no key update", nowait: true } }]],
+    ["SELECT * FROM t FOR KEY SHARE", "postgresql", [{ feature: "for-share", at: "FOR KE", parsed: true, statement: { type: "select", lock: "key share" } }]],
+    ["SELECT * FROM t WHERE id = ? FOR SHARE", "mysql", [{ feature: "for-share", at: "FOR SH", parsed: true, statement: { type: "select", lock: "share" } }]],
+    ["SELECT * FROM t WHERE id = ? LOCK IN SHARE MODE", "mysql", [{ feature: "for-share", at: "LOCK I", parsed: true, statement: { type: "select", lock: "share" } }]],
+    ["SELECT * FROM t WHERE id = ? FOR UPDATE WAIT 5", "mariadb", [{ feature: "for-update", at: "FOR UP", parsed: true, statement: { type: "select", lock: "update" } }]],
+    [
+      "UPDATE jobs SET status = 'running' WHERE id = (SELECT id FROM jobs WHERE status = 'queued' FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING *",
+      "postgresql",
+      [{ feature: "for-update", at: "FOR UP", parsed: true, statement: { type: "update", assigns: true, lock: "update", skipLocked: true } }],
+    ],
+    ["LOCK TABLE accounts IN EXCLUSIVE MODE", "postgresql", [{ feature: "lock-table", at: "LOCK T", resource: { expression: "accounts", constant: true }, parsed: true, statement: { type: "lock-table" } }]],
+    ["LOCK TABLES inventory WRITE, orders AS o READ", "mysql", [{ feature: "lock-table", at: "LOCK T", resource: { expression: "inventory, orders", constant: true }, parsed: true, statement: { type: "lock-table" } }]],
+    ["SELECT pg_advisory_xact_lock(42)", "postgresql", [{ feature: "advisory-lock", at: "pg_adv", resource: { expression: "42", constant: true }, parsed: true, statement: { type: "select" } }]],
+    ["SELECT pg_try_advisory_lock(hashtext($1))", "postgresql", [{ feature: "advisory-lock", at: "pg_try", resource: { expression: "hashtext($1)", constant: false }, parsed: true, statement: { type: "select" } }]],
+    ["SELECT pg_advisory_xact_lock('7'::bigint)", "postgresql", [{ feature: "advisory-lock", at: "pg_adv", resource: { expression: "'7'::bigint", constant: true }, parsed: true, statement: { type: "select" } }]],
+    ["SELECT pg_advisory_xact_lock(hashtext(:id))", undefined, [{ feature: "advisory-lock", at: "pg_adv", resource: { expression: "hashtext(:id)", constant: false }, parsed: true, statement: { type: "select" } }]],
+    ["SELECT GET_LOCK(?, 10)", "mysql", [{ feature: "advisory-lock", at: "GET_LO", resource: { expression: "?, 10", constant: false }, parsed: true, statement: { type: "select" } }]],
+    ["SELECT GET_LOCK('nightly', 0) AS acquired", "mysql", [{ feature: "advisory-lock", at: "GET_LO", resource: { expression: "'nightly', 0", constant: true }, parsed: true, statement: { type: "select" } }]],
+    ["DELETE FROM sessions WHERE expires_at < now()", "postgresql", [{ feature: "delete", at: "DELETE", parsed: true, statement: { type: "delete" } }]],
+    ["DELETE FROM carts WHERE id = ?", "sqlite", [{ feature: "delete", at: "DELETE", parsed: true, statement: { type: "delete" } }]],
+    [
+      "UPDATE counters SET value = value + 1 WHERE name = 'invoice' RETURNING value",
+      "postgresql",
+      [{ feature: "counter-update", at: "UPDATE", resource: { expression: "counters WHERE name = 'invoice'", constant: true }, parsed: true, statement: { type: "update", increments: true } }],
+    ],
+    [
+      "UPDATE counters SET value = COALESCE(value, 0) + 1 WHERE name = 'invoice'",
+      "postgresql",
+      [{ feature: "counter-update", at: "UPDATE", resource: { expression: "counters WHERE name = 'invoice'", constant: true }, parsed: true, statement: { type: "update", increments: true } }],
+    ],
+    ["UPDATE invoice_seq SET n = n + 1 RETURNING n", "postgresql", [{ feature: "counter-update", at: "UPDATE", resource: { expression: "invoice_seq", constant: true }, parsed: true, statement: { type: "update", increments: true } }]],
+    [
+      "UPDATE posts SET likes = likes + 1 WHERE id = $1",
+      "postgresql",
+      [{ feature: "counter-update", at: "UPDATE", resource: { expression: "posts WHERE id = $1", constant: false }, parsed: true, statement: { type: "update", increments: true } }],
+    ],
+    [
+      "UPDATE sequences SET next_id = next_id + 1 WHERE name = ?",
+      "mysql",
+      [{ feature: "counter-update", at: "UPDATE", resource: { expression: "sequences WHERE name = ?", constant: false }, parsed: true, statement: { type: "update", increments: true } }],
+    ],
+    [
+      "WITH gone AS (DELETE FROM t WHERE id = $1 RETURNING id) SELECT pg_advisory_xact_lock(id) FROM gone",
+      "postgresql",
+      [
+        { feature: "delete", at: "DELETE", parsed: true, statement: { type: "delete" } },
+        { feature: "advisory-lock", at: "pg_adv", resource: { expression: "id", constant: true }, parsed: true, statement: { type: "delete" } },
+      ],
+    ],
+    [
+      "WITH next AS (SELECT id FROM counters WHERE name = 'invoice' FOR UPDATE) UPDATE counters SET value = value + 1 WHERE id IN (SELECT id FROM next)",
+      "postgresql",
+      [
+        { feature: "for-update", at: "FOR UP", parsed: true, statement: { type: "update", increments: true, lock: "update" } },
+        { feature: "counter-update", at: "UPDATE", resource: { expression: "counters WHERE id IN (SELECT id FROM next)", constant: true }, parsed: true, statement: { type: "update", increments: true, lock: "update" } },
+      ],
+    ],
+    [
+      "BEGIN; SELECT 1 FROM t FOR UPDATE; DELETE FROM t WHERE id = 1; COMMIT;",
+      "postgresql",
+      [
+        { feature: "begin", at: "BEGIN;", parsed: true, statement: { type: "begin" } },
+        { feature: "for-update", at: "FOR UP", parsed: true, statement: { type: "select", lock: "update" } },
+        { feature: "delete", at: "DELETE", parsed: true, statement: { type: "delete" } },
+      ],
+    ],
+  ])("%s (%s)", (sql, dialect, expected) => {
+    expect(features(sql, dialect)).toEqual(expected);
+  });
+});
+
+describe("sqlFeatures: statements that do not parse fall back to the keyword scan", () => {
+  it.each<[string, SqlDialect | undefined, unknown[]]>([
+    // node-sql-parser 5's PostgreSQL grammar reads no array-typed cast.
+    ["SELECT id FROM t WHERE id = ANY($1::uuid[]) FOR UPDATE", "postgresql", [{ feature: "for-update", at: "FOR UP", parsed: false }]],
+    // A locking clause on a DELETE: no SELECT holds it.
+    ["DELETE FROM t WHERE id = 1 FOR UPDATE", "postgresql", [{ feature: "delete", at: "DELETE", parsed: false }, { feature: "for-update", at: "FOR UP", parsed: false }]],
+    // MySQL has no FOR NO KEY UPDATE, SQLite no locking clause at all.
+    ["SELECT * FROM t FOR NO KEY UPDATE", "mysql", [{ feature: "for-update", at: "FOR NO", parsed: false }]],
+    ["SELECT * FROM t FOR UPDATE", "sqlite", [{ feature: "for-update", at: "FOR UP", parsed: false }]],
+    ["BEGIN TRANSACTION ISOLATION LEVEL SNAPSHOT", "postgresql", [{ feature: "begin", at: "BEGIN ", isolation: "SNAPSHOT", parsed: false }]],
+    // Nor a DELETE after WITH.
+    ["WITH old AS (SELECT id FROM t) DELETE FROM t WHERE id IN (SELECT id FROM old)", "postgresql", [{ feature: "delete", at: "DELETE", parsed: false }]],
+    [
+      "UPDATE counters SET value = value + 1 WHERE name = ANY($1::uuid[])",
+      "postgresql",
+      [{ feature: "counter-update", at: "UPDATE", resource: { expression: "counters WHERE name = ANY($1::uuid[])", constant: false }, parsed: false }],
+    ],
+  ])("%s (%s)", (sql, dialect, expected) => {
+    expect(features(sql, dialect)).toEqual(expected);
+  });
+});
+
+describe("sqlFeatures: look-alikes", () => {
+  it.each<[string, SqlDialect | undefined]>([
+    ["SELECT * FROM t -- FOR UPDATE later", "postgresql"],
+    ["SELECT * FROM t /* LOCK TABLE t */", "postgresql"],
+    ["SELECT 'FOR UPDATE' AS note, \"LOCK\" FROM t", "postgresql"],
+    ["SELECT * FROM t WHERE note = 'it\\'s FOR UPDATE'", "mysql"],
+    ["SELECT * FROM t WHERE note = E'it\\'s FOR UPDATE'", "postgresql"],
+    ["SELECT 1 # GET_LOCK('all', 10)", "mysql"],
+    ["SELECT RELEASE_LOCK('nightly')", "mysql"],
+    ["SELECT pg_advisory_unlock(42)", "postgresql"],
+    ["SELECT id, lock FROM accounts WHERE id = $1", "postgresql"],
+    ["UPDATE accounts SET lock = true WHERE id = $1", "postgresql"],
+    ["SELECT $$ BEGIN; DELETE FROM x; $$", "postgresql"],
+    ["UPDATE t SET deleted = true WHERE id = $1", "postgresql"],
+    ["UPDATE counters SET value = $2 WHERE name = 'invoice'", "postgresql"],
+    ["UPDATE counters SET value = $1 - value WHERE name = 'invoice'", "postgresql"],
+    ["INSERT INTO subscribers (email) VALUES ($1) ON CONFLICT (email) DO NOTHING", "postgresql"],
+    ["INSERT INTO views (sku, n) VALUES (?, 1) ON DUPLICATE KEY UPDATE n = n + 1", "mysql"],
+    ["SELECT begin_at, for_update FROM schedule", undefined],
+    ["COMMIT", undefined],
+    ["ROLLBACK TO SAVEPOINT before_items", "postgresql"],
+    ["RELEASE SAVEPOINT before_items", "mysql"],
+    ["SELECT lock_timeout FROM settings", undefined],
+  ])("%s (%s)", (sql, dialect) => {
+    expect(sqlFeatures(sql, dialect)).toEqual([]);
+  });
+});
+
+describe("parseStatement: what a statement does", () => {
+  it.each<[string, SqlDialect, unknown]>([
+    ["INSERT INTO t (a) VALUES ($1)", "postgresql", { type: "insert" }],
+    ["INSERT INTO t (a) VALUES ($1) ON CONFLICT (a) DO NOTHING", "postgresql", { type: "insert", onConflict: "nothing" }],
+    ["INSERT INTO t (a, n) VALUES ($1, 1) ON CONFLICT (a) DO UPDATE SET n = t.n + EXCLUDED.n", "postgresql", { type: "insert", onConflict: "update", increments: true }],
+    ["INSERT INTO t (a, n) VALUES ($1, $2) ON CONFLICT (a) DO UPDATE SET n = EXCLUDED.n", "postgresql", { type: "insert", onConflict: "update", assigns: true }],
+    ["INSERT INTO v (sku, views) VALUES (?, 1) ON DUPLICATE KEY UPDATE views = views + 1", "mysql", { type: "insert", onConflict: "update", increments: true }],
+    ["INSERT INTO v (sku, views) VALUES (?, 1) ON DUPLICATE KEY UPDATE views = VALUES(views)", "mysql", { type: "insert", onConflict: "update", assigns: true }],
+    ["INSERT IGNORE INTO t (a) VALUES (?)", "mysql", { type: "insert", onConflict: "nothing" }],
+    ["REPLACE INTO t (a) VALUES (?)", "mariadb", { type: "insert", onConflict: "replace" }],
+    ["INSERT OR IGNORE INTO t (a) VALUES (?)", "sqlite", { type: "insert", onConflict: "nothing" }],
+    ["INSERT OR REPLACE INTO t (a) VALUES (?)", "sqlite", { type: "insert", onConflict: "replace" }],
+    ["UPDATE t SET n = n + 1, status = $1 WHERE id = $2", "postgresql", { type: "update", increments: true, assigns: true }],
+    ["UPDATE t SET n = n - ? WHERE id = ?", "mysql", { type: "update", increments: true }],
+    ["UPDATE t SET n = $1 - n WHERE id = $2", "postgresql", { type: "update", assigns: true }],
+    ["INSERT INTO u (name) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM u WHERE name = $1)", "postgresql", { type: "insert", notExists: true }],
+    ["INSERT INTO u (name) SELECT ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM u WHERE name = ?)", "mysql", { type: "insert", notExists: true }],
+    ["SELECT * FROM t WHERE NOT (EXISTS (SELECT 1 FROM u))", "mysql", { type: "select", notExists: true }],
+    ["SELECT * FROM t WHERE EXISTS (SELECT 1 FROM u)", "postgresql", { type: "select" }],
+    ["DELETE FROM t WHERE id = $1", "postgresql", { type: "delete" }],
+    ["CREATE TABLE t (id int)", "postgresql", { type: "other" }],
+  ])("%s (%s)", (sql, dialect, expected) => {
+    expect(parseStatement(sql, [dialect])?.statement).toEqual(expected);
   });
 
-  it.each([
-    ["SELECT * FROM t -- FOR UPDATE later"],
-    ["SELECT * FROM t /* LOCK TABLE t */"],
-    ["SELECT 'FOR UPDATE' AS note, \"LOCK\" FROM t"],
-    ["SELECT $$ BEGIN; DELETE FROM x; $$"],
-    ["UPDATE t SET deleted = true WHERE id = $1"],
-    ["SELECT begin_at, for_update FROM schedule"],
-    ["COMMIT"],
-    ["SELECT lock_timeout FROM settings"],
-  ])("finds nothing in %s", (sql) => {
-    expect(sqlFeatures(sql)).toEqual([]);
+  it("tries the dialects in order and gives up when none parses", () => {
+    expect(parseStatement("SELECT * FROM t WHERE id = ? FOR UPDATE", ["postgresql", "mysql"])?.statement).toEqual({ type: "select" });
+    expect(parseStatement("SELECT FROM WHERE", ["postgresql", "mysql"])).toBeUndefined();
   });
 });
 
 describe("sqlTextOf", () => {
-  const parse = (code: string) => {
+  const first = (code: string) => {
     const sourceFile = ts.createSourceFile("q.ts", code, ts.ScriptTarget.ES2022, true);
-    const call = (sourceFile.statements[0] as ts.ExpressionStatement).expression as ts.CallExpression;
-    return { sourceFile, arg: call.arguments[0] ?? (call as unknown as ts.TaggedTemplateExpression) };
+    const expr = (sourceFile.statements[0] as ts.ExpressionStatement).expression;
+    return { sourceFile, arg: ts.isCallExpression(expr) ? expr.arguments[0]! : expr };
   };
 
   it("maps a keyword inside a multi-line template back to its line and column", () => {
-    const { sourceFile, arg } = parse("q(\n  `SELECT a\n     FROM s\n      FOR UPDATE`);");
+    const { sourceFile, arg } = first("q(\n  `SELECT a\n     FROM s\n      FOR UPDATE`);");
     const text = sqlTextOf(arg)!;
     const match = sqlFeatures(text.text)[0]!;
     expect(sourceFile.getLineAndCharacterOfPosition(text.sourcePos[match.offset]!)).toEqual({ line: 3, character: 6 });
   });
 
   it("treats interpolations as parameters and keeps positions after them", () => {
-    const { sourceFile, arg } = parse("q(`SELECT * FROM t WHERE id = ${id} FOR UPDATE`);");
+    const { sourceFile, arg } = first("q(`SELECT * FROM t WHERE id = ${id} FOR UPDATE`);");
     const text = sqlTextOf(arg)!;
     expect(text.text).toBe("SELECT * FROM t WHERE id = $1 FOR UPDATE");
     const match = sqlFeatures(text.text)[0]!;
     expect(sourceFile.getLineAndCharacterOfPosition(text.sourcePos[match.offset]!)).toEqual({ line: 0, character: 36 });
   });
 
+  it.each([
+    ["prisma.$queryRaw`SELECT * FROM t WHERE id = ${id}::uuid FOR UPDATE`;", "SELECT * FROM t WHERE id = $1::uuid FOR UPDATE"],
+    ["Prisma.sql`SELECT pg_advisory_xact_lock(${key}); SELECT ${a}, ${b}`;", "SELECT pg_advisory_xact_lock($1); SELECT $2, $3"],
+    ["sql`UPDATE counters SET n = n + 1 WHERE name = ${NAME}`;", "UPDATE counters SET n = n + 1 WHERE name = $1"],
+  ])("reads the tagged template %s", (code, expected) => {
+    const { arg } = first(code);
+    expect(sqlTextOf(arg)?.text).toBe(expected);
+  });
+
+  it("parses a tagged template's text with its interpolations as parameters", () => {
+    const text = sqlTextOf(first("prisma.$queryRaw`SELECT * FROM t WHERE id = ${id}::uuid FOR UPDATE`;").arg)!;
+    expect(sqlFeatures(text.text, "postgresql").map((m) => [m.feature, m.parsed, m.statement])).toEqual([["for-update", true, { type: "select", lock: "update" }]]);
+  });
+
   it("steps over escapes in string literals", () => {
-    const { sourceFile, arg } = parse('q("SELECT \\"x\\" FROM t FOR UPDATE");');
+    const { sourceFile, arg } = first('q("SELECT \\"x\\" FROM t FOR UPDATE");');
     const text = sqlTextOf(arg)!;
     const match = sqlFeatures(text.text)[0]!;
     expect(sourceFile.getLineAndCharacterOfPosition(text.sourcePos[match.offset]!).character).toBe(23);

@@ -50,6 +50,12 @@ export interface CallGraph {
   items: Reachable[];
   /** Item ids of unresolved calls start here. */
   firstUnresolved: number;
+  /**
+   * The graph as one handler sees it when some calls run only the given functions on its path (one job type of a
+   * consumer that dispatches over several; none for a call whose work runs elsewhere). Only the functions that
+   * reach those calls are summarised again.
+   */
+  withTargets(targets: ReadonlyMap<ts.Node, readonly FunctionUnit[]>): CallGraph;
 }
 
 /**
@@ -94,25 +100,25 @@ export function buildCallGraph(
     edges.set(unit.id, list);
   }
 
-  const summaries = new Map<number, Map<number, Hop>>();
   const better = (a: Hop, b: Hop | undefined): boolean => !b || a.dist < b.dist || (a.dist === b.dist && a.pos < b.pos);
 
-  const summarise = (component: FunctionUnit[]): void => {
+  /** Summarise components (callees first) into `table`, reading callees outside it from `fallback`. */
+  const summariser = (table: Map<number, Map<number, Hop>>, fallback: ReadonlyMap<number, Map<number, Hop>>, ownOf: (unit: FunctionUnit) => readonly number[], edgesOf: (unit: FunctionUnit) => readonly Edge[]) => (component: FunctionUnit[]): void => {
     const inside = new Set(component.map((u) => u.id));
     for (const unit of component) {
       const map = new Map<number, Hop>();
-      for (const item of own.get(unit.id) ?? []) {
+      for (const item of ownOf(unit)) {
         const r = items[item]!;
         map.set(item, { dist: 0, pos: r.pos, line: r.line, node: r.node, next: undefined, inline: false });
       }
-      summaries.set(unit.id, map);
+      table.set(unit.id, map);
     }
     const relax = (unit: FunctionUnit, onlyInside: boolean): boolean => {
-      const map = summaries.get(unit.id)!;
+      const map = table.get(unit.id)!;
       let changed = false;
-      for (const edge of edges.get(unit.id) ?? []) {
+      for (const edge of edgesOf(unit)) {
         if (inside.has(edge.to.id) !== onlyInside) continue;
-        const target = summaries.get(edge.to.id);
+        const target = table.get(edge.to.id) ?? fallback.get(edge.to.id);
         if (!target) continue;
         const step = edge.inline ? 0 : 1;
         const pos = edge.call.getStart();
@@ -129,7 +135,7 @@ export function buildCallGraph(
       return changed;
     };
     for (const unit of component) relax(unit, false);
-    if (component.length > 1 || (edges.get(component[0]!.id) ?? []).some((e) => e.to === component[0])) {
+    if (component.length > 1 || edgesOf(component[0]!).some((e) => e.to === component[0])) {
       let changed = true;
       while (changed) {
         changed = false;
@@ -138,12 +144,52 @@ export function buildCallGraph(
     }
   };
 
+  const summaries = new Map<number, Map<number, Hop>>();
+  const summarise = summariser(summaries, summaries, (unit) => own.get(unit.id) ?? [], (unit) => edges.get(unit.id) ?? []);
   for (const component of stronglyConnected(index.units, edges)) summarise(component);
 
-  return {
+  let callers: Map<number, FunctionUnit[]> | undefined;
+  let unitOfCall: Map<ts.Node, FunctionUnit> | undefined;
+  const withTargets = (targets: ReadonlyMap<ts.Node, readonly FunctionUnit[]>): CallGraph => {
+    if (!callers || !unitOfCall) {
+      callers = new Map();
+      unitOfCall = new Map();
+      for (const unit of index.units) {
+        for (const call of unit.calls) unitOfCall.set(call, unit);
+        for (const edge of edges.get(unit.id) ?? []) {
+          const list = callers.get(edge.to.id);
+          if (list) list.push(unit);
+          else callers.set(edge.to.id, [unit]);
+        }
+      }
+    }
+    // Every function that reaches a changed call has a different summary; the rest keep theirs.
+    const changed = new Map<number, FunctionUnit>();
+    const work = [...targets.keys()].map((call) => unitOfCall!.get(call)).filter((u): u is FunctionUnit => u !== undefined);
+    while (work.length > 0) {
+      const unit = work.pop()!;
+      if (changed.has(unit.id)) continue;
+      changed.set(unit.id, unit);
+      work.push(...(callers.get(unit.id) ?? []));
+    }
+    const viewEdges = new Map<number, Edge[]>();
+    for (const unit of changed.values()) {
+      const list = (edges.get(unit.id) ?? []).filter((e) => e.hook || e.inline || !targets.has(e.call));
+      for (const call of unit.calls) for (const to of targets.get(call) ?? []) if (to !== unit) list.push({ to, call, inline: false, line: lineOf(call) });
+      viewEdges.set(unit.id, list);
+    }
+    const view = new Map<number, Map<number, Hop>>();
+    const summariseView = summariser(view, summaries, (unit) => (own.get(unit.id) ?? []).filter((item) => !targets.has(items[item]!.node)), (unit) => viewEdges.get(unit.id) ?? edges.get(unit.id) ?? []);
+    const insideEdges = new Map([...viewEdges].map(([id, list]) => [id, list.filter((e) => changed.has(e.to.id))]));
+    for (const component of stronglyConnected([...changed.values()], insideEdges)) summariseView(component);
+    return graphOver((id) => view.get(id) ?? summaries.get(id));
+  };
+
+  const graphOver = (summaryOf: (id: number) => Map<number, Hop> | undefined): CallGraph => ({
     items,
     firstUnresolved,
-    reach: (unit) => summaries.get(unit.id) ?? new Map(),
+    withTargets,
+    reach: (unit) => summaryOf(unit.id) ?? new Map(),
     path(from, item) {
       const frames: PathFrame[] = [];
       let unit: FunctionUnit | undefined = from;
@@ -151,7 +197,7 @@ export function buildCallGraph(
       const seen = new Set<number>();
       while (unit && !seen.has(unit.id)) {
         seen.add(unit.id);
-        const hop: Hop | undefined = summaries.get(unit.id)?.get(item);
+        const hop: Hop | undefined = summaryOf(unit.id)?.get(item);
         if (!hop) break;
         const line = hop.next ? hop.line : items[item]!.line;
         const last = frames[frames.length - 1];
@@ -166,7 +212,8 @@ export function buildCallGraph(
       }
       return frames;
     },
-  };
+  });
+  return graphOver((id) => summaries.get(id));
 }
 
 /** Tarjan's algorithm, iterative; components come out callees first. */

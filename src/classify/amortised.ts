@@ -1,7 +1,19 @@
-// Amortised coordination (SPECTRUM.md §1, leveraged): a lock or transaction reached only when a cached read misses.
+// Amortised coordination (SPECTRUM.md §1, leveraged): coordination reached only when a cached read misses or a local budget runs out.
 import { ts } from "ts-morph";
+import type { PathFrame } from "../calls/summaries.js";
+import type { Amortisation } from "../model/report.js";
 import { skipOuterExpressions } from "../scan/code-index.js";
+import type { Resolver } from "../scan/resolve.js";
 import { isFunctionNode, type FunctionUnit } from "../scan/units.js";
+import { isLongLived, stateText } from "./long-lived.js";
+
+/** How the call path to a site is amortised, if a step of it runs only on a cache miss or when a local budget ran out. */
+export function amortisationOf(frames: readonly PathFrame[], resolver: Resolver): Amortisation | undefined {
+  const steps = frames.flatMap((frame) => frame.steps);
+  if (steps.some((step) => afterCacheMiss(step.node, step.unit))) return "cache-miss";
+  if (steps.some((step) => afterBudgetExhausted(step.node, step.unit, resolver))) return "budget-exhausted";
+  return undefined;
+}
 
 /** Names that say a value came from a cache: the variable, the call, or the class it is read through. */
 const CACHE_WORDS = /cache|cached|redis|memo|lru|hit/i;
@@ -81,4 +93,111 @@ function isNullish(expr: ts.Expression): boolean {
 function returns(statement: ts.Statement): boolean {
   if (ts.isReturnStatement(statement)) return true;
   return ts.isBlock(statement) && statement.statements.length > 0 && ts.isReturnStatement(statement.statements[statement.statements.length - 1]!);
+}
+
+/**
+ * Whether `node`, in `unit`, runs only when a budget held in long-lived state ran out, and the same code refills it:
+ * inside `if (this.next >= this.max) { …; this.max = hi }` (an id block), `if (this.tokens <= 0)` (a rate budget),
+ * `if (Date.now() >= this.expiresAt)` (a lease term), or after `if (this.next < this.max) return …` with the refill
+ * below. A refill is a plain assignment of a tested field or variable (or of what holds it) that does not read its
+ * own value (`this.count = this.count + 1` is spending, not refilling), here or in a function called from here.
+ */
+export function afterBudgetExhausted(node: ts.Node, unit: FunctionUnit, resolver: Resolver): boolean {
+  const body = unit.node.body;
+  if (!body) return false;
+  for (let child: ts.Node = node, parent = node.parent; parent && child !== body; child = parent, parent = parent.parent) {
+    if (ts.isIfStatement(parent) && (parent.thenStatement === child || parent.elseStatement === child)) {
+      const tested = budgetTests(parent.expression, resolver);
+      if (tested.size > 0 && refills([child as ts.Statement], tested, resolver)) return true;
+    }
+    if (ts.isBlock(parent)) {
+      const at = parent.statements.indexOf(child as ts.Statement);
+      for (const statement of parent.statements.slice(0, at)) {
+        if (!ts.isIfStatement(statement) || !leaves(statement.thenStatement)) continue;
+        const tested = budgetTests(statement.expression, resolver);
+        if (tested.size > 0 && refills(parent.statements.slice(at), tested, resolver)) return true;
+      }
+    }
+    if (isFunctionNode(parent) && parent !== unit.node) return false;
+  }
+  return false;
+}
+
+const COMPARISONS = new Set([
+  ts.SyntaxKind.LessThanToken,
+  ts.SyntaxKind.LessThanEqualsToken,
+  ts.SyntaxKind.GreaterThanToken,
+  ts.SyntaxKind.GreaterThanEqualsToken,
+]);
+const EQUALITIES = new Set([ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken]);
+
+/** The long-lived state a condition compares (`this.next >= this.max`, `tokens <= 0`, `!this.ids.length`, `this.left === 0`), through `||`, `&&` and `!`. */
+function budgetTests(condition: ts.Expression, resolver: Resolver): Set<string> {
+  const tested = new Set<string>();
+  const state = (side: ts.Expression): void => {
+    let expr = skipOuterExpressions(side);
+    if (ts.isPropertyAccessExpression(expr) && expr.name.text === "length") expr = skipOuterExpressions(expr.expression);
+    if ((ts.isPropertyAccessExpression(expr) || ts.isElementAccessExpression(expr) || ts.isIdentifier(expr)) && isLongLived(expr, resolver)) tested.add(stateText(expr));
+  };
+  const visit = (node: ts.Expression): void => {
+    const expr = skipOuterExpressions(node);
+    if (ts.isPrefixUnaryExpression(expr) && expr.operator === ts.SyntaxKind.ExclamationToken) {
+      const operand = skipOuterExpressions(expr.operand);
+      if (ts.isPropertyAccessExpression(operand) && operand.name.text === "length") state(operand);
+      else visit(operand);
+      return;
+    }
+    if (!ts.isBinaryExpression(expr)) return;
+    const op = expr.operatorToken.kind;
+    if (op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.AmpersandAmpersandToken) {
+      visit(expr.left);
+      visit(expr.right);
+    } else if (COMPARISONS.has(op)) {
+      state(expr.left);
+      state(expr.right);
+    } else if (EQUALITIES.has(op) && (ts.isNumericLiteral(skipOuterExpressions(expr.right)) || ts.isNumericLiteral(skipOuterExpressions(expr.left)))) {
+      state(expr.left);
+      state(expr.right);
+    }
+  };
+  visit(condition);
+  return tested;
+}
+
+/** Whether these statements (or the project functions they call) assign a tested state, or what holds it, afresh. */
+function refills(statements: readonly ts.Statement[], tested: Set<string>, resolver: Resolver): boolean {
+  const isRefill = (node: ts.BinaryExpression): boolean => {
+    const op = node.operatorToken.kind;
+    if (op !== ts.SyntaxKind.EqualsToken && op !== ts.SyntaxKind.QuestionQuestionEqualsToken && op !== ts.SyntaxKind.BarBarEqualsToken) return false;
+    const target = stateText(node.left);
+    if (![...tested].some((t) => t === target || t.startsWith(`${target}.`) || t.startsWith(`${target}[`))) return false;
+    return !reads(node.right, target);
+  };
+  const seen = new Set<ts.Node>();
+  const search = (node: ts.Node, depth: number): boolean => {
+    if (ts.isBinaryExpression(node) && isRefill(node)) return true;
+    if (depth > 0 && ts.isCallExpression(node)) {
+      for (const target of resolver.functionTargets(node.expression)) {
+        if (seen.has(target.node) || !target.node.body) continue;
+        seen.add(target.node);
+        if (search(target.node.body, depth - 1)) return true;
+      }
+    }
+    return ts.forEachChild(node, (child) => (search(child, depth) ? true : undefined)) ?? false;
+  };
+  return statements.some((statement) => search(statement, 1));
+}
+
+function reads(expr: ts.Expression, target: string): boolean {
+  const visit = (node: ts.Node): boolean => {
+    if ((ts.isPropertyAccessExpression(node) || ts.isIdentifier(node) || ts.isElementAccessExpression(node)) && stateText(node as ts.Expression) === target) return true;
+    return ts.forEachChild(node, visit) ?? false;
+  };
+  return visit(expr);
+}
+
+/** A branch that leaves the function: `return …` or `throw …`, or a block ending in one. */
+function leaves(statement: ts.Statement): boolean {
+  if (ts.isReturnStatement(statement) || ts.isThrowStatement(statement)) return true;
+  return ts.isBlock(statement) && statement.statements.length > 0 && leaves(statement.statements[statement.statements.length - 1]!);
 }

@@ -1,16 +1,21 @@
 // Classify: each handler takes the class of the most coordinated site it reaches; its evidence is every reachable site with its call path.
 import { ts } from "ts-morph";
 import { classRank, compareLocations, COST, evidenceClass, type Evidence, type Handler, type PathStep, type SpectrumClass, type UnresolvedCall } from "../model/report.js";
-import { afterCacheMiss } from "./amortised.js";
-import type { CallGraph } from "../calls/summaries.js";
+import { amortisationOf } from "./amortised.js";
+import type { StateRead } from "./local-copy.js";
+import type { CallGraph, PathFrame } from "../calls/summaries.js";
 import type { FoundHandler } from "../handlers/find.js";
 import { skipOuterExpressions } from "../scan/code-index.js";
+import type { Resolver } from "../scan/resolve.js";
 import type { DetectedSite } from "../sites/detect.js";
 import type { FunctionUnit } from "../scan/units.js";
 
 export interface ClassifyContext {
   sites: DetectedSite[];
+  /** Reads of state the sites keep: graph items after the sites'. */
+  reads: StateRead[];
   graph: CallGraph;
+  resolver: Resolver;
   relative: (fileName: string) => string;
 }
 
@@ -23,7 +28,8 @@ export function classifier(context: ClassifyContext): (handler: FoundHandler) =>
   return (handler) => classifyHandler(handler, context, useSitesAt);
 }
 
-function classifyHandler(handler: FoundHandler, { sites, graph, relative }: ClassifyContext, useSitesAt: Map<ts.Node, number[]>): Handler {
+function classifyHandler(handler: FoundHandler, { sites, reads, graph: wholeGraph, resolver, relative }: ClassifyContext, useSitesAt: Map<ts.Node, number[]>): Handler {
+  const graph = handler.callTargets ? wholeGraph.withTargets(handler.callTargets) : wholeGraph;
   // For each reachable item: the entry that reaches it in the fewest frames (earlier entries win ties).
   const best = new Map<number, { dist: number; entry: FunctionUnit | undefined }>();
   for (const entry of handler.entries) {
@@ -43,26 +49,39 @@ function classifyHandler(handler: FoundHandler, { sites, graph, relative }: Clas
   const writtenInRegistration = (unit: FunctionUnit): boolean => unit.node.pos >= handler.node.pos && unit.node.end <= handler.node.end && unit.sourceFile === handler.node.getSourceFile();
   const frameName = (unit: FunctionUnit, first: boolean): string =>
     first && (unit.inline || unit.name === "<anonymous>" || writtenInRegistration(unit)) && entryUnits.has(unit.id) ? handler.name : unit.name;
+  const pathOf = (frames: PathFrame[]): PathStep[] => frames.map((frame, i) => ({ function: frameName(frame.unit, i === 0), file: relative(frame.unit.sourceFile.fileName), line: frame.line }));
 
   const evidence: Evidence[] = [];
   // An entry whose function cannot be found (a processor file outside the analysed code) is a call not seen.
   let unresolved = handler.entries.filter((e) => e.units.length === 0 && !(e.expression && useSitesAt.has(skipOuterExpressions(e.expression)))).length;
   const notSeen: UnresolvedCall[] = [];
-  for (const [item, { entry }] of best) {
+  // Per site the handler does not reach itself: the nearest read of state it keeps (a local copy).
+  const copies = new Map<number, { item: number; dist: number; entry: FunctionUnit }>();
+  for (const [item, { dist, entry }] of best) {
     if (item >= graph.firstUnresolved) {
       unresolved++;
       notSeen.push(unresolvedCall(graph.items[item]!.node, relative));
+      continue;
+    }
+    if (item >= sites.length) {
+      for (const publisher of reads[item - sites.length]!.publishers) {
+        if (best.has(publisher) || !entry) continue;
+        const current = copies.get(publisher);
+        if (!current || dist < current.dist || (dist === current.dist && graph.items[item]!.pos < graph.items[current.item]!.pos)) copies.set(publisher, { item, dist, entry });
+      }
       continue;
     }
     const detected = sites[item]!;
     if (detected.site.delivery) continue;
     const { kind, rule, api, file, line, column } = detected.site;
     const frames = entry ? graph.path(entry, item) : [];
-    const path: PathStep[] = entry
-      ? frames.map((frame, i) => ({ function: frameName(frame.unit, i === 0), file: relative(frame.unit.sourceFile.fileName), line: frame.line }))
-      : [{ function: handler.name, file, line }];
-    const amortised = frames.some((frame) => frame.steps.some((step) => afterCacheMiss(step.node, step.unit)));
-    evidence.push({ kind, rule, api, file, line, column, path, ...(amortised ? { amortised: "cache-miss" as const } : {}) });
+    const path: PathStep[] = entry ? pathOf(frames) : [{ function: handler.name, file, line }];
+    const amortised = amortisationOf(frames, resolver);
+    evidence.push({ kind, rule, api, file, line, column, path, ...(amortised ? { amortised } : {}) });
+  }
+  for (const [publisher, { item, entry }] of copies) {
+    const { kind, rule, api, file, line, column } = sites[publisher]!.site;
+    evidence.push({ kind, rule, api, file, line, column, path: pathOf(graph.path(entry, item)), amortised: "local-copy" });
   }
   evidence.sort((a, b) => classRank(evidenceClass(b)) - classRank(evidenceClass(a)) || compareLocations(a, b));
   const spectrumClass: SpectrumClass = evidence.length > 0 ? evidenceClass(evidence[0]!) : "uncoordinated";

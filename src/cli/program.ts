@@ -17,6 +17,7 @@ Examples:
   $ coordlint                              analyse the service in the current directory
   $ coordlint services/orders              analyse one folder (its tsconfig.json is found)
   $ coordlint -p apps/api/tsconfig.json    analyse exactly what one tsconfig includes
+  $ coordlint -c ci/coordlint.jsonc        use this configuration file (no discovery)
   $ coordlint -f json -o coordlint.json    write the JSON report to a file
 
 Exit codes: 0 analysis completed with no errors, 1 error diagnostics, 2 usage or tool error.`;
@@ -29,6 +30,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     .version(VERSION, "-v, --version")
     .argument("[paths...]", "files or directories to analyse (default: .)")
     .option("-p, --project <tsconfig>", "analyse the files of this tsconfig")
+    .option("-c, --config <path>", "use this configuration file (default: coordlint.config.json or .jsonc in the analysed folder or above)")
+    .option("--no-config", "use no configuration file")
     .addOption(new Option("-f, --format <name>", "output format").choices(Object.keys(FORMATTERS)).default("stylish"))
     .option("-o, --output <file>", "write the report to a file instead of stdout")
     .option("--include-tests", "also analyse test files (*.test.ts, *.spec.ts, __tests__/, test/…)")
@@ -44,10 +47,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let debug = false;
   try {
     program.parse(argv, { from: "user" });
-    const options = program.opts<{ project?: string; format: string; output?: string; quiet?: boolean; includeTests?: boolean; color?: boolean; timing?: boolean; debug?: boolean }>();
+    const options = program.opts<{ project?: string; config?: string | false; format: string; output?: string; quiet?: boolean; includeTests?: boolean; color?: boolean; timing?: boolean; debug?: boolean }>();
     debug = options.debug === true;
     const timings: [string, number][] = [];
-    const report = await analyze({ paths: program.args, project: options.project, cwd: io.cwd, includeTests: options.includeTests, onStage: (name, ms) => timings.push([name, ms]) });
+    const report = await analyze({ paths: program.args, project: options.project, configFile: options.config, cwd: io.cwd, includeTests: options.includeTests, onStage: (name, ms) => timings.push([name, ms]) });
     if (options.timing) {
       const total = timings.reduce((sum, [, ms]) => sum + ms, 0);
       io.stderr(["stage      ms      %", ...timings.map(([name, ms]) => `${name.padEnd(8)} ${ms.toFixed(0).padStart(6)}  ${((100 * ms) / total).toFixed(1).padStart(5)}`), `total    ${total.toFixed(0).padStart(6)}`].join("\n") + "\n");

@@ -3,7 +3,7 @@ import { ts } from "ts-morph";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches } from "../scan/resolve.js";
 import { methodCalls, wrappedEntries, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
-import { routePath } from "./route-tree.js";
+import { nameText } from "./caller-values.js";
 
 const MODULES = ["agenda"];
 
@@ -21,7 +21,8 @@ export const agenda: HandlerFinder = {
       // Options come before the processor in Agenda's signature, and after it in the older one.
       const processor = call.arguments.slice(1).find((a) => !ts.isObjectLiteralExpression(skipOuterExpressions(a)));
       if (!processor) continue;
-      out.push({ name: `agenda ${routePath(resolver, call.arguments[0])}`, framework: "agenda", node: call, entries: wrappedEntries(resolver, processor) });
+      const jobName = nameText(resolver, call.arguments[0]);
+      out.push({ name: `agenda ${jobName.text}`, framework: "agenda", node: call, entries: wrappedEntries(resolver, processor), job: true, placeholders: jobName.placeholders });
     }
     return out;
   },

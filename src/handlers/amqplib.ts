@@ -3,7 +3,7 @@ import { ts } from "ts-morph";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
 import { entryOf, methodCalls, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
-import { routePath } from "./route-tree.js";
+import { nameText, receivedIn, written, type NameText } from "./caller-values.js";
 
 const MODULES = ["amqplib", "amqplib/callback_api"];
 
@@ -22,20 +22,22 @@ export const amqplib: HandlerFinder = {
       // Everything an amqplib connection makes is derived from the module; only channels have consume().
       if (!originMatches(resolver.origins(callee.expression), MODULES, { exports: ["*"], types: ["Channel", "ConfirmChannel"] })) continue;
       const entry = entryOf(resolver, onMessage);
-      if (entry.units.length === 0) continue;
-      out.push({ name: `amqp ${queueName(resolver, queue, 0)}`, framework: "amqplib", node: call, entries: [entry] });
+      // A function only a helper's caller supplies is kept for the caller to fill in (forwarded.ts).
+      if (entry.units.length === 0 && receivedIn(resolver, onMessage).length === 0) continue;
+      const name = queueName(resolver, queue, 0);
+      out.push({ name: `amqp ${name.text}`, framework: "amqplib", node: call, entries: [entry], job: true, placeholders: name.placeholders });
     }
     return out;
   },
 };
 
 /** The queue a consume names: written directly, or the queue an `assertQueue(name)` call returned (`q.queue`, `{ queue }`). */
-function queueName(resolver: Resolver, expression: ts.Expression | undefined, depth: number): string {
-  if (!expression || depth > 4) return "*";
-  const direct = routePath(resolver, expression);
-  if (direct !== "*") return direct || "*";
+function queueName(resolver: Resolver, expression: ts.Expression | undefined, depth: number): NameText {
+  if (!expression || depth > 4) return written("*");
+  const direct = nameText(resolver, expression);
+  if (direct.text !== "*") return direct.text ? direct : written("*");
   const expr = skipOuterExpressions(expression);
-  if (!ts.isIdentifier(expr) && !ts.isPropertyAccessExpression(expr)) return "*";
+  if (!ts.isIdentifier(expr) && !ts.isPropertyAccessExpression(expr)) return direct;
   const declaration = resolver.declarationsOf(expr)[0];
   let reply: ts.Expression | undefined;
   if (declaration && ts.isBindingElement(declaration) && ts.isVariableDeclaration(declaration.parent.parent)) {
@@ -48,8 +50,8 @@ function queueName(resolver: Resolver, expression: ts.Expression | undefined, de
     return queueName(resolver, declaration.initializer, depth + 1);
   }
   const call = reply && skipOuterExpressions(reply);
-  if (!call || !ts.isCallExpression(call)) return "*";
+  if (!call || !ts.isCallExpression(call)) return direct;
   const method = skipOuterExpressions(call.expression);
-  if (!ts.isPropertyAccessExpression(method) || method.name.text !== "assertQueue") return "*";
+  if (!ts.isPropertyAccessExpression(method) || method.name.text !== "assertQueue") return direct;
   return queueName(resolver, call.arguments[0], depth + 1);
 }

@@ -21,7 +21,7 @@ export const beeQueue: HandlerFinder = {
       if (!originMatches(resolver.origins(callee.expression), MODULES, { exports: ["default"], types: ["BeeQueue"] })) continue;
       const handler = call.arguments[call.arguments.length - 1]!;
       const queues = [...new Set(queueNames(resolver, callee.expression, 0))];
-      for (const queue of queues.length > 0 ? queues : ["*"]) out.push({ name: `bee-queue ${queue}`, framework: "bee-queue", node: call, entries: wrappedEntries(resolver, handler) });
+      for (const queue of queues.length > 0 ? queues : ["*"]) out.push({ name: `bee-queue ${queue}`, framework: "bee-queue", node: call, entries: wrappedEntries(resolver, handler), job: true });
     }
     return out;
   },

@@ -4,7 +4,7 @@ import { skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
 import { isFunctionNode } from "../scan/units.js";
 import { literalText, methodCalls, wrappedEntries, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
-import { routePath } from "./route-tree.js";
+import { concat, nameText, receivedValue, written, type NameText } from "./caller-values.js";
 
 const MODULES = ["bull"];
 
@@ -17,7 +17,7 @@ export const bull: HandlerFinder = {
   modules: MODULES,
   describe:
     "`queue.process([job name,] [concurrency,] processor)` on a queue made by `new Queue(name, …)` from `bull`, followed through variables, assignments and factory functions (`createQueue(\"tasks\")`, a cached `taskQueue()` accessor). " +
-    "Named `bull <queue>` or `bull <queue>/<job name>` (a queue name that is not a literal or a constant, here or in the factory's call, is `*`), located at the `process(` call. " +
+    "Named `bull <queue>` or `bull <queue>/<job name>` (a queue name that is not a literal or a constant, here or in the factory's call, is `*`; so is a job name a helper receives, `addJob(name, fn)`, until its caller's value fills it in), located at the `process(` call. " +
     "The processor runs through wrappers (`traceFunction(opts)(async (job) => …)`); a processor given as a file path is a handler with no entries.",
   find(context: FinderContext) {
     const { index, resolver } = context;
@@ -26,15 +26,32 @@ export const bull: HandlerFinder = {
       if (call.arguments.length === 0) continue;
       if (!originMatches(resolver.origins(callee.expression), MODULES, { exports: ["default", "Queue", "default.Queue"], types: ["Queue", "Bull.Queue"] })) continue;
       const processor = call.arguments[call.arguments.length - 1]!;
-      const first = call.arguments.length > 1 ? literalText(call.arguments[0]) : undefined;
-      const job = first !== undefined && first !== "*" ? `/${first}` : "";
-      const queues = [...new Set(queueNames(resolver, callee.expression, new Map(), 0))];
+      const job = jobName(resolver, call.arguments);
+      const queues = [...new Map(queueNames(resolver, callee.expression, new Map(), 0).map((q) => [q.text, q])).values()];
       const entries = isPath(processor) ? [{ expression: processor, units: [] }] : wrappedEntries(resolver, processor);
-      for (const queue of queues.length > 0 ? queues : ["*"]) out.push({ name: `bull ${queue}${job}`, framework: "bull", node: call, entries });
+      for (const queue of queues.length > 0 ? queues : [written("*")]) {
+        const name = concat([written("bull "), queue, job]);
+        out.push({ name: name.text, framework: "bull", node: call, entries, job: true, placeholders: name.placeholders });
+      }
     }
     return out;
   },
 };
+
+/** `/send` for `process("send", …)`; `/*` for a job name a helper receives from its caller (a concurrency is a number); nothing otherwise. */
+function jobName(resolver: Resolver, args: readonly ts.Expression[]): NameText {
+  const first = args.length > 1 ? args[0]! : undefined;
+  const text = literalText(first);
+  if (text !== undefined) return text === "*" ? written("") : written(`/${text}`);
+  if (!first) return written("");
+  if (!receivedValue(resolver, first)) {
+    // `process(JOBS.welcome, fn)`: a const name (a const concurrency has no text).
+    const constant = nameText(resolver, first);
+    return constant.text !== "*" ? concat([written("/"), constant]) : written("");
+  }
+  const type = resolver.typeAt(first);
+  return type && type.flags & ts.TypeFlags.NumberLike ? written("") : { text: "/*", placeholders: [{ expression: first }] };
+}
 
 /** A sandboxed processor: a file path, run in a child process. */
 function isPath(expression: ts.Expression): boolean {
@@ -44,7 +61,7 @@ function isPath(expression: ts.Expression): boolean {
 }
 
 /** The names of the queues an expression may hold: where it is made by `new Queue(name)`, following variables and factories. */
-function queueNames(resolver: Resolver, expression: ts.Expression, bindings: Bindings, depth: number): string[] {
+function queueNames(resolver: Resolver, expression: ts.Expression, bindings: Bindings, depth: number): NameText[] {
   if (depth > 6) return [];
   const expr = skipOuterExpressions(expression);
   if (ts.isNewExpression(expr)) {
@@ -85,13 +102,13 @@ function isQueueFunction(resolver: Resolver, callee: ts.Expression): boolean {
   return originMatches(resolver.origins(callee), MODULES, { exports: ["default", "Queue", "default.Queue"], forms: ["value"] });
 }
 
-function queueName(resolver: Resolver, argument: ts.Expression | undefined, bindings: Bindings, depth: number): string {
+function queueName(resolver: Resolver, argument: ts.Expression | undefined, bindings: Bindings, depth: number): NameText {
   const expr = argument && skipOuterExpressions(argument);
   if (expr && ts.isIdentifier(expr) && depth < 8) {
     const bound = resolver.declarationsOf(expr).map((d) => bindings.get(d)).find((b) => b !== undefined);
     if (bound) return queueName(resolver, bound, bindings, depth + 1);
   }
-  return routePath(resolver, argument);
+  return nameText(resolver, argument);
 }
 
 function returned(fn: ts.SignatureDeclaration & { body?: ts.Node }): ts.Expression[] {

@@ -4,7 +4,7 @@ import { ts } from "ts-morph";
 import { skipOuterExpressions, type CodeIndex } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
 import { literalText, entryOf, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
-import { routePath } from "./route-tree.js";
+import { nameText } from "./caller-values.js";
 
 const MODULES = ["bullmq"];
 
@@ -22,7 +22,8 @@ export const bullmq: HandlerFinder = {
         if (!ts.isNewExpression(node) || !isWorkerClass(resolver, node.expression)) continue;
         const [queue, processor] = node.arguments ?? [];
         if (!processor || isAbsent(processor)) continue;
-        out.push({ name: `bullmq ${routePath(resolver, queue)}`, framework: "bullmq", node, entries: [processorEntry(index, resolver, processor)] });
+        const queueName = nameText(resolver, queue);
+        out.push({ name: `bullmq ${queueName.text}`, framework: "bullmq", node, entries: [processorEntry(index, resolver, processor)], job: true, placeholders: queueName.placeholders });
       }
     }
     return out;

@@ -3,8 +3,9 @@ import { ts } from "ts-morph";
 import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
 import { propertyNameText } from "../scan/units.js";
+import { nameText, receivedIn, receivedValue, starCount, written, type NameText } from "./caller-values.js";
 import { entryOf, joinRoute, literalText, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
-import { flattenFunctions, routePath } from "./route-tree.js";
+import { flattenFunctions, normalizeRouteName, routePath } from "./route-tree.js";
 
 const MODULES = ["fastify"];
 const SHORTHANDS = new Set(["get", "post", "put", "patch", "delete", "head", "options", "all"]);
@@ -20,8 +21,8 @@ interface Hook {
 }
 
 interface Route {
-  methods: string[];
-  path: string;
+  methods: NameText[];
+  path: NameText;
   call: ts.CallExpression;
   hooks: Hook[];
   handler: HandlerEntry[];
@@ -39,7 +40,7 @@ export const fastify: HandlerFinder = {
   title: "Fastify",
   modules: MODULES,
   describe:
-    "`app.METHOD(path, [opts,] handler)` and `app.route({ method, url, handler })` (one handler per method) on instances made by `fastify()` and on the instance parameter of every plugin passed to `register(plugin, { prefix })`, prefixes joined through nested plugins. Request hooks from route options and from `addHook` on the instance or an enclosing one run in lifecycle order (`onRequest` … `preHandler` before the handler, `onSend`, `onResponse`… after it). Named `METHOD /full/path`.",
+    "`app.METHOD(path, [opts,] handler)` and `app.route({ method, url, handler })` (one handler per method; a whole route object a helper receives or a loop reads, `app.route(route)`, is read where that object is written) on instances made by `fastify()` and on the instance parameter of every plugin passed to `register(plugin, { prefix })`, prefixes joined through nested plugins. Request hooks from route options and from `addHook` on the instance or an enclosing one run in lifecycle order (`onRequest` … `preHandler` before the handler, `onSend`, `onResponse`… after it). Named `METHOD /full/path`.",
   find(context: FinderContext) {
     const { resolver, index } = context;
     const calls: { call: ts.CallExpression; receiver: ts.Expression; method: string }[] = [];
@@ -91,17 +92,27 @@ export const fastify: HandlerFinder = {
         if (hook && HOOKS.includes(hook) && args[1]) instanceOf(key).hooks.push({ hook, entry: entryOf(resolver, args[1]) });
       } else if (method === "route") {
         const options = objectLiteral(args[0]);
-        if (!options) continue;
+        if (!options) {
+          // `app.route(route)` with a route object a helper receives or a loop reads: its caller's object says what it is.
+          const route = args[0] && receivedValue(resolver, args[0]) ? args[0] : undefined;
+          if (route) {
+            const upper = (t: string): string => t.toUpperCase();
+            const methods = [{ text: "*", placeholders: [{ expression: route, property: ["method"], format: upper }] }];
+            const path = { text: "*", placeholders: [{ expression: route, property: ["url"] }] };
+            instanceOf(key).routes.push({ methods, path, call, hooks: [], handler: [{ expression: route, units: [], property: ["handler"] }] });
+          }
+          continue;
+        }
         const methodValue = propertyValue(options, "method");
-        const methods = methodValue ? methodList(methodValue) : ["*"];
-        const path = routePath(resolver, propertyValue(options, "url") ?? propertyValue(options, "path"));
+        const methods = methodValue ? methodList(methodValue) : [written("*")];
+        const path = nameText(resolver, propertyValue(options, "url") ?? propertyValue(options, "path"));
         instanceOf(key).routes.push({ methods, path, call, hooks: routeHooks(resolver, options), handler: optionEntries(resolver, options, "handler") });
       } else if (args[0]) {
         // app.get(path, handler) | app.get(path, opts, handler) | app.get(path, { handler, … })
         const options = args.length > 1 ? objectLiteral(args[1]) : undefined;
         const handlerArg = args.length > 2 ? args[2] : options ? undefined : args[1];
         const handler = handlerArg ? [entryOf(resolver, handlerArg)] : options ? optionEntries(resolver, options, "handler") : [];
-        instanceOf(key).routes.push({ methods: [method.toUpperCase()], path: routePath(resolver, args[0]), call, hooks: options ? routeHooks(resolver, options) : [], handler });
+        instanceOf(key).routes.push({ methods: [written(method.toUpperCase())], path: nameText(resolver, args[0]), call, hooks: options ? routeHooks(resolver, options) : [], handler });
       }
     }
 
@@ -115,8 +126,13 @@ export const fastify: HandlerFinder = {
         const lifecycle = [...hooks, ...route.hooks].sort((a, b) => HOOKS.indexOf(a.hook) - HOOKS.indexOf(b.hook));
         const before = lifecycle.filter((h) => HOOKS.indexOf(h.hook) <= LAST_BEFORE_HANDLER).map((h) => h.entry);
         const after = lifecycle.filter((h) => HOOKS.indexOf(h.hook) > LAST_BEFORE_HANDLER).map((h) => h.entry);
-        const entries = [...before, ...route.handler, ...after].filter((e) => e.units.length > 0);
-        for (const method of route.methods) out.push({ name: `${method} ${joinRoute(prefix, route.path)}`, framework: "fastify", node: route.call, entries });
+        // A function only a helper's caller supplies is kept for the caller to fill in (forwarded.ts).
+        const entries = [...before, ...route.handler, ...after].filter((e) => e.units.length > 0 || e.property !== undefined || (e.expression !== undefined && receivedIn(resolver, e.expression).length > 0));
+        const prefixStars = Array.from({ length: starCount(prefix) }, () => undefined);
+        for (const method of route.methods) {
+          const placeholders = [...method.placeholders, ...prefixStars, ...route.path.placeholders];
+          out.push({ name: `${method.text} ${joinRoute(prefix, route.path.text)}`, framework: "fastify", node: route.call, entries, placeholders, normalizeName: normalizeRouteName });
+        }
       }
       for (const plugin of instance.plugins) walk(plugin.child, joinRoute(prefix, plugin.prefix), hooks, visiting);
       visiting.delete(key);
@@ -201,8 +217,11 @@ function optionPath(resolver: Resolver, expression: ts.Expression | undefined, n
   return value ? routePath(resolver, value) : "";
 }
 
-function methodList(expression: ts.Expression): string[] {
+function methodList(expression: ts.Expression): NameText[] {
   const expr = skipOuterExpressions(expression);
   const values = ts.isArrayLiteralExpression(expr) ? [...expr.elements] : [expr];
-  return values.map((v) => (literalText(v) ?? "*").toUpperCase());
+  return values.map((v) => {
+    const text = literalText(v);
+    return text !== undefined ? written(text.toUpperCase()) : { text: "*", placeholders: [{ expression: v, format: (t: string) => t.toUpperCase() }] };
+  });
 }

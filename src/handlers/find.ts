@@ -2,7 +2,9 @@
 import type { CodeIndex } from "../scan/code-index.js";
 import type { Resolver } from "../scan/resolve.js";
 import { positionOf } from "../scan/units.js";
+import { splitDispatch } from "./dispatch.js";
 import type { FinderContext, HandlerCandidate, HandlerFinder } from "./finder.js";
+import { liftForwarded } from "./forwarded.js";
 import { FINDERS } from "./table.js";
 
 export interface FoundHandler extends HandlerCandidate {
@@ -18,7 +20,7 @@ export function findHandlers(index: CodeIndex, resolver: Resolver, finders: read
   const found: FoundHandler[] = [];
   for (const finder of finders) {
     if (finder.modules.length > 0 && !finder.modules.some((m) => importedModules.has(m) || [...importedModules].some((i) => i.startsWith(m + "/")))) continue;
-    for (const candidate of finder.find(context)) {
+    for (const candidate of splitDispatch(context, liftForwarded(resolver, finder.find(context)))) {
       const sourceFile = candidate.node.getSourceFile();
       const { line, column } = positionOf(candidate.node, sourceFile);
       found.push({ ...candidate, id: "", file: index.code.relative(sourceFile.fileName), line, column });

@@ -4,6 +4,7 @@ import type { CodeIndex } from "../scan/code-index.js";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import type { Resolver } from "../scan/resolve.js";
 import { isFunctionNode, type FunctionUnit } from "../scan/units.js";
+import { receivedValue, type NamePlaceholder } from "./caller-values.js";
 
 /** A handler as a framework registers it: its name, where it is registered, and what runs per request, in order. */
 export interface HandlerCandidate {
@@ -14,6 +15,16 @@ export interface HandlerCandidate {
   node: ts.Node;
   /** Middleware, guards, interceptors and finally the handler itself, in the order they run. */
   entries: HandlerEntry[];
+  /** A job, message or schedule consumer: where its own code dispatches over job types, it is reported once per type (dispatch.ts). */
+  job?: boolean;
+  /** Calls on this handler's path that run only these functions for it: one job type's implementation, or none for work that runs elsewhere. */
+  callTargets?: ReadonlyMap<ts.Node, readonly FunctionUnit[]>;
+  /** For each `*` of the name, in order: what it stands for, so a helper's callers can fill it in (forwarded.ts); undefined for a `*` the code writes. */
+  placeholders?: (NamePlaceholder | undefined)[];
+  /** Tidies a name once callers' values are written into it (a route's doubled slashes). */
+  normalizeName?: (name: string) => string;
+  /** The calls that mount the registering router into its parents, outermost first: a router factory's handler comes from the factory call among them. */
+  mountedThrough?: ts.Node[];
 }
 
 export interface HandlerEntry {
@@ -22,6 +33,8 @@ export interface HandlerEntry {
   /** Where the code binds this entry to the handler when that is not the expression itself (the decorator written on the method or class). */
   boundAt?: ts.Node;
   units: FunctionUnit[];
+  /** For an options object a helper passes on (`app.route(route)`): the property of the expression's value that runs. */
+  property?: string[];
 }
 
 export interface FinderContext {
@@ -100,6 +113,8 @@ function unwrapEntries(resolver: Resolver, expression: ts.Expression, seen: Set<
   }
   const direct = entryOf(resolver, expr);
   if (direct.units.length > 0) return [direct];
+  // A function a helper receives is known at the helper's call sites: kept so that they can supply it.
+  if (receivedValue(resolver, expr)) return [direct];
   if (!ts.isIdentifier(expr)) return [];
   const declaration = resolver.declarationsOf(expr).find((d): d is ts.VariableDeclaration => ts.isVariableDeclaration(d) && d.initializer !== undefined);
   return declaration && resolver.index.isAnalysed(declaration.getSourceFile().fileName) ? unwrapEntries(resolver, declaration.initializer!, seen) : [];
@@ -155,6 +170,17 @@ export function* methodCalls(index: CodeIndex, names?: ReadonlySet<string>): Gen
       const callee = skipOuterExpressions(call.expression);
       if (!ts.isPropertyAccessExpression(callee) || (names && !names.has(callee.name.text))) continue;
       yield { call, callee, method: callee.name.text };
+    }
+  }
+}
+
+/** Every `receiver[key](…)` call in the analysed files (`router[verb](path, handler)`): a method chosen by a value. */
+export function* computedMethodCalls(index: CodeIndex): Generator<{ call: ts.CallExpression; receiver: ts.Expression; key: ts.Expression }> {
+  for (const scan of index.files) {
+    for (const { node: call } of scan.calls) {
+      if (!ts.isCallExpression(call)) continue;
+      const callee = skipOuterExpressions(call.expression);
+      if (ts.isElementAccessExpression(callee)) yield { call, receiver: callee.expression, key: callee.argumentExpression };
     }
   }
 }

@@ -28,7 +28,7 @@ export const graphileWorker: HandlerFinder = {
           for (const task of tasksOf(resolver, list, 0)) {
             if (seen.has(task)) continue;
             seen.add(task);
-            out.push({ name: `graphile-worker ${keyText(task.name)}`, framework: "graphile-worker", node: task.name, entries: taskEntries(resolver, task) });
+            out.push({ name: `graphile-worker ${keyText(task.name)}`, framework: "graphile-worker", node: task.name, entries: taskEntries(resolver, task), job: true });
           }
         }
       }

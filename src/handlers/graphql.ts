@@ -52,6 +52,8 @@ export const graphql: HandlerFinder = {
       for (const literal of typedMaps(scan.sourceFile)) addMap(literal);
     }
     const out: HandlerCandidate[] = [];
+    // A map spread into another (`{ ...userResolvers, Query: { ...userResolvers.Query } }`) reaches the same field twice.
+    const seen = new Set<string>();
     for (const map of maps.values()) {
       for (const typeProperty of map.properties) {
         const fields = typeFields(resolver, typeProperty);
@@ -59,6 +61,9 @@ export const graphql: HandlerFinder = {
         for (const field of fields.fields) {
           const name = field.name && propertyNameText(field.name);
           if (!name || META_FIELDS.has(name)) continue;
+          const key = `${nodeKey(field)}#${fields.type}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
           const entries = fieldEntries(resolver, field);
           if (entries.length > 0) out.push({ name: `${fields.type}.${name}`, framework: "graphql", node: field.name!, entries });
         }

@@ -2,7 +2,8 @@
 import { ts } from "ts-morph";
 import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
-import { literalText, methodCalls, wrappedEntries, type FinderContext, type HandlerFinder } from "./finder.js";
+import { nameText, receivedValue, written, type NameText } from "./caller-values.js";
+import { computedMethodCalls, literalText, methodCalls, wrappedEntries, type FinderContext, type HandlerFinder } from "./finder.js";
 import { flattenFunctions, isPathArgument, RouteTree, routePath } from "./route-tree.js";
 
 const MODULES = ["hono", "hono/tiny", "hono/quick"];
@@ -15,7 +16,7 @@ export const hono: HandlerFinder = {
   title: "Hono",
   modules: MODULES,
   describe:
-    "`app.METHOD(path, …handlers)` (chained calls without a path reuse the previous one) and `app.on(method | methods, path | paths, …handlers)` on `new Hono()` apps; `app.route(prefix, subApp)` mounts sub-apps and `basePath(prefix)` prefixes an app, prefixes joined; a base path written `configured || '/'` (or `??`) is the literal it falls back to. `use([path,] …middleware)` runs for the routes registered after it under its path (`/x/*` covers `/x/…`). Named `METHOD /full/path`.",
+    "`app.METHOD(path, …handlers)` (chained calls without a path reuse the previous one), `app[verb](path, …handlers)` and `app.on(method | methods, path | paths, …handlers)` on `new Hono()` apps; `app.route(prefix, subApp)` mounts sub-apps and `basePath(prefix)` prefixes an app, prefixes joined; a base path written `configured || '/'` (or `??`) is the literal it falls back to. `use([path,] …middleware)` runs for the routes registered after it under its path (`/x/*` covers `/x/…`). Named `METHOD /full/path`.",
   find(context: FinderContext) {
     const { resolver, index } = context;
     // Middleware is usually written through createMiddleware(fn) or factory.createHandlers(…): see through such wrappers.
@@ -54,14 +55,24 @@ export const hono: HandlerFinder = {
         router.uses.push({ path: hasPath ? middlewarePath(routePath(resolver, args[0])) : "", call, middleware: flattenFunctions(hasPath ? args.slice(1) : args), mounts: [] });
       } else if (method === "on") {
         const functions = flattenFunctions(args.slice(2));
-        for (const path of listOf(args[1]).map((p) => routePath(resolver, p))) {
-          for (const verb of listOf(args[0]).map((m) => (literalText(m) ?? "*").toUpperCase())) router.routes.push({ method: verb, path, call, functions });
+        for (const path of listOf(args[1]).map((p) => nameText(resolver, p))) {
+          for (const verb of listOf(args[0]).map(methodText)) router.routes.push({ method: verb.text, path: path.text, call, functions, placeholders: [...verb.placeholders, ...path.placeholders] });
         }
       } else {
-        const hasPath = hasPathArgument(resolver, args);
-        const path = hasPath ? routePath(resolver, args[0]) : (chainedPath(resolver, callee.expression) ?? "*");
-        router.routes.push({ method: method.toUpperCase(), path, call, functions: flattenFunctions(hasPath ? args.slice(1) : args) });
+        // A path a helper receives from its caller (not a function) is a path too.
+        const hasPath = hasPathArgument(resolver, args) || (args.length > 1 && receivedValue(resolver, args[0]!) !== undefined && !resolver.typeAt(args[0]!)?.getCallSignatures().length);
+        const path = hasPath ? nameText(resolver, args[0]) : written(chainedPath(resolver, callee.expression) ?? "*");
+        router.routes.push({ method: method.toUpperCase(), path: path.text, call, functions: flattenFunctions(hasPath ? args.slice(1) : args), placeholders: path.placeholders });
       }
+    }
+    // app[verb](path, …handlers): the method is a value, known where a helper is called or a route table written.
+    for (const { call, receiver, key: methodKey } of computedMethodCalls(index)) {
+      const verb = literalText(methodKey)?.toLowerCase();
+      const key = call.arguments.length > 1 && (verb === undefined || METHODS.has(verb)) ? keyOf(receiver) : undefined;
+      if (!key) continue;
+      const method = methodText(methodKey);
+      const path = nameText(resolver, call.arguments[0]);
+      tree.router(key).routes.push({ method: method.text, path: path.text, call, functions: flattenFunctions(call.arguments.slice(1)), placeholders: [...method.placeholders, ...path.placeholders] });
     }
     return tree.handlers();
 
@@ -127,6 +138,11 @@ function chainedPath(resolver: Resolver, expression: ts.Expression): string | un
     expr = skipOuterExpressions(callee.expression);
   }
   return undefined;
+}
+
+function methodText(expression: ts.Expression): NameText {
+  const text = literalText(expression);
+  return text !== undefined ? written(text.toUpperCase()) : { text: "*", placeholders: [{ expression, format: (t) => t.toUpperCase() }] };
 }
 
 function hasPathArgument(resolver: Resolver, args: ts.Expression[]): boolean {

@@ -4,7 +4,7 @@ import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
 import { propertyNameText } from "../scan/units.js";
 import { entryOf, methodCalls, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
-import { routePath } from "./route-tree.js";
+import { nameText, receivedIn, written, type NameText } from "./caller-values.js";
 
 const MODULES = ["kafkajs"];
 const HANDLER_OPTIONS = ["eachMessage", "eachBatch"];
@@ -18,7 +18,7 @@ export const kafkajs: HandlerFinder = {
   find(context: FinderContext) {
     const { index, resolver } = context;
     const isConsumer = (e: ts.Expression): boolean => originMatches(resolver.origins(e), MODULES, { exports: ["Kafka", "Consumer"], types: ["Consumer"] });
-    const topicsByConsumer = new Map<string, string[]>();
+    const topicsByConsumer = new Map<string, NameText[]>();
     const runs: { call: ts.CallExpression; consumer: string | undefined }[] = [];
     for (const { call, callee } of methodCalls(index, new Set(["subscribe", "run"]))) {
       if (!isConsumer(callee.expression)) continue;
@@ -34,7 +34,9 @@ export const kafkajs: HandlerFinder = {
       const entries = handlerEntries(resolver, call.arguments[0]);
       if (entries.length === 0) continue;
       const topics = (consumer && topicsByConsumer.get(consumer)) || [];
-      for (const topic of new Set(topics.length > 0 ? topics : ["*"])) out.push({ name: `kafka ${topic}`, framework: "kafkajs", node: call, entries });
+      for (const topic of new Map((topics.length > 0 ? topics : [written("*")]).map((t) => [t.text, t])).values()) {
+        out.push({ name: `kafka ${topic.text}`, framework: "kafkajs", node: call, entries, job: true, placeholders: topic.placeholders });
+      }
     }
     return out;
   },
@@ -51,21 +53,21 @@ function consumerKey(resolver: Resolver, receiver: ts.Expression): string | unde
 }
 
 /** `{ topic }` or `{ topics: [...] }`; a RegExp or computed topic is `*`. */
-function subscribedTopics(resolver: Resolver, argument: ts.Expression | undefined): string[] {
+function subscribedTopics(resolver: Resolver, argument: ts.Expression | undefined): NameText[] {
   const subscription = objectLiteralOf(resolver, argument);
-  if (!subscription) return ["*"];
-  const topics: string[] = [];
+  if (!subscription) return [written("*")];
+  const topics: NameText[] = [];
   for (const property of subscription.properties) {
     const value = propertyValue(property);
     if (!value) continue;
     const name = propertyNameText(property.name!);
-    if (name === "topic") topics.push(routePath(resolver, value));
+    if (name === "topic") topics.push(nameText(resolver, value));
     if (name === "topics") {
       const list = arrayLiteralOf(resolver, value);
-      topics.push(...(list ? list.elements.map((e) => routePath(resolver, e)) : ["*"]));
+      topics.push(...(list ? list.elements.map((e) => nameText(resolver, e)) : [written("*")]));
     }
   }
-  return topics.length > 0 ? topics : ["*"];
+  return topics.length > 0 ? topics : [written("*")];
 }
 
 /** The eachMessage / eachBatch functions of a run config: inline, a reference, or a method of the config object. */
@@ -83,7 +85,8 @@ function handlerEntries(resolver: Resolver, argument: ts.Expression | undefined)
     const value = propertyValue(property);
     if (!value) continue;
     const entry = entryOf(resolver, value);
-    if (entry.units.length > 0) entries.push(entry);
+    // A function only a helper's caller supplies is kept for the caller to fill in (forwarded.ts).
+    if (entry.units.length > 0 || receivedIn(resolver, value).length > 0) entries.push(entry);
   }
   return entries;
 }

@@ -3,6 +3,7 @@ import { ts } from "ts-morph";
 import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches } from "../scan/resolve.js";
 import { propertyNameText } from "../scan/units.js";
+import { nameText, written, type NameText } from "./caller-values.js";
 import { joinRoute, literalText, type FinderContext, type HandlerFinder } from "./finder.js";
 import { flattenFunctions, isPathArgument, RouteTree, routePath } from "./route-tree.js";
 
@@ -18,7 +19,7 @@ export const koa: HandlerFinder = {
   title: "Koa (@koa/router)",
   modules: [...APP_MODULES, ...ROUTER_MODULES, ...MOUNT_MODULES],
   describe:
-    "`router.METHOD([name,] path, …middleware)` and `router.register(path, [methods], middleware)` on `new Router({ prefix })`, one handler per path of an array; `router.use([path,] child.routes())` nests Routers and `app.use(router.routes())` mounts them on a `new Koa()` app; `app.use(mount([prefix,] childApp))` (koa-mount) mounts an app in an app, prefixes joined. Middleware passed to `use()` on the app or a router runs for the routes registered after it (a middleware given to koa-mount, for those under its prefix). Named `METHOD /full/path`.",
+    "`router.METHOD([name,] path, …middleware)`, `router[verb](path, …middleware)` (a method that is not written is `*` unless a helper's caller supplies it) and `router.register(path, [methods], middleware)` on `new Router({ prefix })`, one handler per path of an array; `router.use([path,] child.routes())` nests Routers and `app.use(router.routes())` mounts them on a `new Koa()` app; `app.use(mount([prefix,] childApp))` (koa-mount) mounts an app in an app, prefixes joined. Middleware passed to `use()` on the app or a router runs for the routes registered after it (a middleware given to koa-mount, for those under its prefix). Named `METHOD /full/path`.",
   find(context: FinderContext) {
     const { resolver, index } = context;
     const tree = new RouteTree(resolver, "koa");
@@ -56,6 +57,15 @@ export const koa: HandlerFinder = {
         }
         if (!ts.isCallExpression(call)) continue;
         const callee = skipOuterExpressions(call.expression);
+        if (ts.isElementAccessExpression(callee)) {
+          // router[verb](path, …middleware): the method is a value, known where a helper is called or a route table written.
+          const verb = literalText(callee.argumentExpression)?.toLowerCase();
+          const receiver = unchained(callee.expression);
+          if (call.arguments.length < 2 || (verb !== undefined && !(verb in METHODS)) || !isRouter(receiver)) continue;
+          const key = tree.keyOf(receiver);
+          if (key) addRoutes(key, [verb !== undefined ? written(METHODS[verb]!) : methodPlaceholder(callee.argumentExpression)], call.arguments[0], call, flattenFunctions(call.arguments.slice(1)));
+          continue;
+        }
         if (!ts.isPropertyAccessExpression(callee)) continue;
         const method = callee.name.text;
         if (!(method in METHODS) && method !== "use" && method !== "prefix" && method !== "register") continue;
@@ -82,29 +92,40 @@ export const koa: HandlerFinder = {
         } else if (method === "register" && isRouter(receiver)) {
           // router.register("cron.:period", ["get", "post"], [validate, handler]): the methods are data.
           const methods = skipOuterExpressions(args[1] ?? call);
-          const names = ts.isArrayLiteralExpression(methods) ? methods.elements.map((m) => literalText(m)) : [literalText(methods)];
-          for (const name of names) {
-            const verb = name === undefined ? "*" : METHODS[name.toLowerCase()] ?? name.toUpperCase();
-            for (const path of routePaths(args[0])) tree.router(key).routes.push({ method: verb, path, call, functions: flattenFunctions(args.slice(2, 3)) });
-          }
+          const verbs = (ts.isArrayLiteralExpression(methods) ? [...methods.elements] : [methods]).map((m) => {
+            const name = literalText(m);
+            return name === undefined ? methodPlaceholder(m) : written(koaMethod(name));
+          });
+          addRoutes(key, verbs, args[0], call, flattenFunctions(args.slice(2, 3)));
         } else if (isRouter(receiver)) {
           // router.get("order", "/orders/:id", …): a route name may come before the path.
           const named = args.length > 2 && literalText(args[0]) !== undefined && isPathArgument(args[1]);
           const pathArg = named ? args[1] : args[0];
           if (!pathArg) continue;
-          for (const path of routePaths(pathArg)) tree.router(key).routes.push({ method: METHODS[method]!, path, call, functions: flattenFunctions(args.slice(named ? 2 : 1)) });
+          addRoutes(key, [written(METHODS[method]!)], pathArg, call, flattenFunctions(args.slice(named ? 2 : 1)));
         }
       }
     }
     return tree.handlers();
 
-    /** A path, or each path of an array (`router.get(["/a", "/b"], …)` serves both). */
-    function routePaths(expression: ts.Expression | undefined): string[] {
-      const expr = expression && skipOuterExpressions(expression);
-      return expr && ts.isArrayLiteralExpression(expr) ? expr.elements.map((e) => routePath(resolver, e)) : [routePath(resolver, expression)];
+    /** One route per method and per path of an array (`router.get(["/a", "/b"], …)` serves both). */
+    function addRoutes(key: string, methods: NameText[], pathArg: ts.Expression | undefined, call: ts.CallExpression, functions: ts.Expression[]): void {
+      const expr = pathArg && skipOuterExpressions(pathArg);
+      const paths = expr && ts.isArrayLiteralExpression(expr) ? expr.elements.map((e) => nameText(resolver, e)) : [nameText(resolver, pathArg)];
+      for (const method of methods) {
+        for (const path of paths) tree.router(key).routes.push({ method: method.text, path: path.text, call, functions, placeholders: [...method.placeholders, ...path.placeholders] });
+      }
     }
   },
 };
+
+function koaMethod(name: string): string {
+  return METHODS[name.toLowerCase()] ?? name.toUpperCase();
+}
+
+function methodPlaceholder(expression: ts.Expression): NameText {
+  return { text: "*", placeholders: [{ expression, format: koaMethod }] };
+}
 
 /** Router methods return the router: `router.get(…).post(…)` registers on the router at the base of the chain. */
 function unchained(expression: ts.Expression): ts.Expression {

@@ -1,11 +1,18 @@
-// AWS Lambda: exported handler functions, recognised by an aws-lambda handler type or by the `handler` export of an entry file.
+// AWS Lambda: exported handler functions, recognised by an aws-lambda handler type, a middy chain, or the `handler` export of an entry file.
 import { ts } from "ts-morph";
-import { skipOuterExpressions, type CodeIndex } from "../scan/code-index.js";
-import type { Resolver } from "../scan/resolve.js";
-import { exportedBindings, wrappedEntries, type ExportedBinding, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
+import { skipOuterExpressions } from "../scan/code-index.js";
+import { originMatches, type Resolver } from "../scan/resolve.js";
+import { propertyNameText } from "../scan/units.js";
+import { entryOf, exportedBindings, wrappedEntries, type ExportedBinding, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
+import { netlifyFunction } from "./netlify.js";
+import { bindingEntries, isAppAdapter, ProjectFiles, TEST_FILE, valueImports } from "./serverless.js";
 
 const TYPES_MODULE = "aws-lambda";
-const TEST_FILE = /(^|\/)(__tests__|__mocks__|tests?)\/|\.(test|spec)\.[cm]?[jt]sx?$/;
+const MIDDY_MODULES = ["@middy/core"];
+/** The chainable methods of a middy handler. */
+const MIDDY_STEPS = new Set(["use", "before", "after", "onError", "handler"]);
+const MIDDY_HOOKS = ["before", "after", "onError"] as const;
+type MiddyHook = (typeof MIDDY_HOOKS)[number];
 
 export const lambda: HandlerFinder = {
   framework: "lambda",
@@ -13,24 +20,24 @@ export const lambda: HandlerFinder = {
   // A Lambda entry often imports nothing Lambda-specific (`export const handler = async (event) => …`).
   modules: [],
   describe:
-    "An export whose declared type is an aws-lambda handler type (`Handler`, `APIGatewayProxyHandler`, `SQSHandler`, any `…Handler` of `aws-lambda`: annotated, with `satisfies`, or returned by the project factory it calls, as in `export const main = handler(async (event) => …)`), and an export named `handler` holding a function (declaration, arrow, or wrapper call such as `middy(fn)`) in a file no other project file imports that export from (tests aside): a `handler` that other modules import is a library function, and a function merely named `handler` but not exported is not a Lambda. Named `lambda <export name>`.",
+    "An export whose declared type is an aws-lambda handler type (`Handler`, `APIGatewayProxyHandler`, `SQSHandler`, any `…Handler` of `aws-lambda`: annotated, with `satisfies`, or returned by the project factory it calls, as in `export const main = handler(async (event) => …)`), an export holding a middy chain (`middy(base).use(mw()).before(fn)`, `middy().use(mw).handler(fn)`, also through a variable), and an export named `handler` holding a function (declaration, arrow, or wrapper call such as `middy(fn)`) in a file no other project file imports that export from (tests aside): a `handler` that other modules import is a library function, and a function merely named `handler` but not exported is not a Lambda. A middy chain runs, in middy's order, its middleware's project `before` functions (`use({ before })`, `use([a, b])`, a factory returning such an object, `.before(fn)`) in use order, the base handler, then `after` and `onError` functions in reverse use order. An export that hands a web framework's app to an adapter (`serverless(app)` from serverless-http, `handle(app)` from hono/aws-lambda) is not reported: the app's routes, found by the app's framework, are the handlers (`serverless((req, res) => …)` with a project function is reported, running it). Files of Netlify's functions folder are left to the Netlify finder. Named `lambda <export name>`.",
   find(context: FinderContext) {
     const { index, resolver } = context;
     const imported = valueImports(index, resolver);
+    const files = new ProjectFiles(index);
     const out: HandlerCandidate[] = [];
     for (const scan of index.files) {
       const fileName = scan.sourceFile.fileName;
-      if (TEST_FILE.test(index.code.relative(fileName))) continue;
+      if (TEST_FILE.test(index.code.relative(fileName)) || netlifyFunction(index, files, fileName) !== undefined) continue;
       for (const binding of exportedBindings(scan.sourceFile)) {
         // A re-export (`export { handler } from "./charge"`) is the other module's Lambda, found there.
         if (binding.name === "default" || !binding.value || binding.from !== undefined) continue;
+        const middy = ts.isFunctionDeclaration(binding.value) ? undefined : middyEntries(resolver, binding.value);
         const typed = hasLambdaType(resolver, binding);
         const entry = binding.name === "handler" && isFunctionValue(resolver, binding.value) && !imported.get(fileName)?.has(binding.name) && !imported.get(fileName)?.has("*");
-        if (!typed && !entry) continue;
-        const entries = ts.isFunctionDeclaration(binding.value)
-          ? [{ units: [index.unitOf(binding.value)].filter((u) => u !== undefined) }]
-          : wrappedEntries(resolver, binding.value).filter((e) => e.units.length > 0);
-        out.push({ name: `lambda ${binding.name}`, framework: "lambda", node: binding.nameNode, entries });
+        if (!middy && !typed && !entry) continue;
+        if (!middy && !ts.isFunctionDeclaration(binding.value) && isAppAdapter(resolver, binding.value)) continue;
+        out.push({ name: `lambda ${binding.name}`, framework: "lambda", node: binding.nameNode, entries: middy ?? bindingEntries(resolver, binding) });
       }
     }
     return out;
@@ -75,24 +82,84 @@ function isFunctionValue(resolver: Resolver, value: ts.FunctionDeclaration | ts.
   return ts.isArrowFunction(expr) || ts.isFunctionExpression(expr) || ts.isCallExpression(expr) || resolver.functionTargets(expr).length > 0;
 }
 
-/** For each project file, the exports other (non-test) project files import as values; `*` for a namespace import. */
-function valueImports(index: CodeIndex, resolver: Resolver): Map<string, Set<string>> {
-  const imported = new Map<string, Set<string>>();
-  for (const scan of index.files) {
-    if (TEST_FILE.test(index.code.relative(scan.sourceFile.fileName))) continue;
-    for (const statement of scan.sourceFile.statements) {
-      if (!ts.isImportDeclaration(statement) || !statement.importClause || statement.importClause.isTypeOnly) continue;
-      const target = resolver.symbolAt(statement.moduleSpecifier)?.declarations?.find(ts.isSourceFile);
-      if (!target) continue;
-      const names = imported.get(target.fileName) ?? new Set<string>();
-      const clause = statement.importClause;
-      if (clause.name) names.add("default");
-      if (clause.namedBindings && ts.isNamespaceImport(clause.namedBindings)) names.add("*");
-      if (clause.namedBindings && ts.isNamedImports(clause.namedBindings)) {
-        for (const specifier of clause.namedBindings.elements) if (!specifier.isTypeOnly) names.add((specifier.propertyName ?? specifier.name).text);
-      }
-      imported.set(target.fileName, names);
+/**
+ * What a middy chain runs, in middy's order: `before` functions in use order, the base handler, then `after` and
+ * `onError` functions in reverse use order; undefined when the value is no middy chain.
+ */
+function middyEntries(resolver: Resolver, value: ts.Expression): HandlerEntry[] | undefined {
+  const steps: { method: string; argument: ts.Expression }[] = [];
+  let expr = skipOuterExpressions(value);
+  for (let followed = 0; ; ) {
+    const callee = ts.isCallExpression(expr) ? skipOuterExpressions(expr.expression) : undefined;
+    if (callee && ts.isPropertyAccessExpression(callee) && MIDDY_STEPS.has(callee.name.text)) {
+      const argument = (expr as ts.CallExpression).arguments[0];
+      if (argument) steps.unshift({ method: callee.name.text, argument });
+      expr = skipOuterExpressions(callee.expression);
+    } else if (ts.isIdentifier(expr) && followed++ < 4) {
+      const declaration = resolver.declarationsOf(expr).find((d): d is ts.VariableDeclaration => ts.isVariableDeclaration(d) && d.initializer !== undefined);
+      if (!declaration || !resolver.index.isAnalysed(declaration.getSourceFile().fileName)) return undefined;
+      expr = skipOuterExpressions(declaration.initializer!);
+    } else {
+      break;
     }
   }
-  return imported;
+  if (!ts.isCallExpression(expr) || !originMatches(resolver.origins(expr.expression), MIDDY_MODULES, { exports: ["default"], forms: ["value"] })) return undefined;
+  const hooks: Record<MiddyHook, HandlerEntry[]> = { before: [], after: [], onError: [] };
+  // middy(plugin) with no handler: the first argument is a handler only when it is a function.
+  let base = expr.arguments[0] ? wrappedEntries(resolver, expr.arguments[0]).filter((e) => e.units.length > 0) : [];
+  for (const { method, argument } of steps) {
+    if (method === "handler") base = wrappedEntries(resolver, argument).filter((e) => e.units.length > 0);
+    else if (method === "use") for (const { hook, entry } of middlewareFunctions(resolver, argument, 0)) hooks[hook].push({ ...entry, boundAt: argument });
+    else {
+      const entry = entryOf(resolver, argument);
+      if (entry.units.length > 0) hooks[method as MiddyHook].push(entry);
+    }
+  }
+  return [...hooks.before, ...base, ...hooks.after.reverse(), ...hooks.onError.reverse()];
+}
+
+/** The hook functions of middy middleware: an object (`{ before, after }`), an array of them, a factory call returning one, or a variable holding one. */
+function middlewareFunctions(resolver: Resolver, expression: ts.Expression, depth: number): { hook: MiddyHook; entry: HandlerEntry }[] {
+  const expr = skipOuterExpressions(expression);
+  if (depth > 4) return [];
+  if (ts.isArrayLiteralExpression(expr)) return expr.elements.flatMap((e) => middlewareFunctions(resolver, e, depth + 1));
+  if (ts.isObjectLiteralExpression(expr)) {
+    const found: { hook: MiddyHook; entry: HandlerEntry }[] = [];
+    for (const property of expr.properties) {
+      const hook = MIDDY_HOOKS.find((h) => property.name !== undefined && propertyNameText(property.name) === h);
+      if (!hook) continue;
+      const unit = ts.isMethodDeclaration(property) ? resolver.index.unitOf(property) : undefined;
+      const entry = unit
+        ? { units: [unit] }
+        : ts.isPropertyAssignment(property)
+          ? entryOf(resolver, property.initializer)
+          : ts.isShorthandPropertyAssignment(property)
+            ? entryOf(resolver, property.name)
+            : undefined;
+      if (entry && entry.units.length > 0) found.push({ hook, entry });
+    }
+    return found;
+  }
+  if (ts.isCallExpression(expr)) {
+    return resolver.functionTargets(expr.expression).flatMap((factory) => returnedExpressions(factory.node).flatMap((r) => middlewareFunctions(resolver, r, depth + 1)));
+  }
+  if (ts.isIdentifier(expr)) {
+    const declaration = resolver.declarationsOf(expr).find((d): d is ts.VariableDeclaration => ts.isVariableDeclaration(d) && d.initializer !== undefined);
+    return declaration && resolver.index.isAnalysed(declaration.getSourceFile().fileName) ? middlewareFunctions(resolver, declaration.initializer!, depth + 1) : [];
+  }
+  return [];
+}
+
+/** What a function returns: its expression body, or the expressions of its own return statements. */
+function returnedExpressions(node: ts.FunctionLikeDeclaration): ts.Expression[] {
+  const body = node.body;
+  if (!body) return [];
+  if (!ts.isBlock(body)) return [body];
+  const found: ts.Expression[] = [];
+  const visit = (child: ts.Node): void => {
+    if (ts.isReturnStatement(child) && child.expression) found.push(child.expression);
+    if (!ts.isFunctionLike(child)) ts.forEachChild(child, visit);
+  };
+  ts.forEachChild(body, visit);
+  return found;
 }

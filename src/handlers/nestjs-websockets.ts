@@ -15,7 +15,8 @@ export const nestjsWebsockets: HandlerFinder = {
   modules: [MODULE],
   describe:
     "Classes decorated `@WebSocketGateway(…)` (@nestjs/websockets): each `@SubscribeMessage(event)` method is a handler `Class.method` located at the decorator's `@`; " +
-    "`handleConnection` and `handleDisconnect` (OnGatewayConnection, OnGatewayDisconnect) are handlers `Class.handleConnection`, `Class.handleDisconnect` located at the method's name.",
+    "`handleConnection` and `handleDisconnect` (OnGatewayConnection, OnGatewayDisconnect) are handlers `Class.handleConnection`, `Class.handleDisconnect` located at the method's name. " +
+    "As for Nest's message patterns, names are the class method's whatever the gateway's `namespace` option or port: `Class.method` already tells two gateways' `join` apart.",
   find(context: FinderContext) {
     const { index, resolver } = context;
     const out: HandlerCandidate[] = [];

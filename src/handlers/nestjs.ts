@@ -12,7 +12,8 @@ const GRAPHQL = "@nestjs/graphql";
 const MICROSERVICES = "@nestjs/microservices";
 const SCHEDULE = "@nestjs/schedule";
 const BULLMQ = "@nestjs/bullmq";
-const MODULES = [COMMON, CORE, GRAPHQL, MICROSERVICES, SCHEDULE, BULLMQ];
+const BULL = "@nestjs/bull";
+const MODULES = [COMMON, CORE, GRAPHQL, MICROSERVICES, SCHEDULE, BULLMQ, BULL];
 
 const HTTP_METHODS = new Set(["Get", "Post", "Put", "Patch", "Delete", "All", "Options", "Head", "Search"]);
 const GRAPHQL_OPERATIONS = new Set(["Query", "Mutation", "Subscription", "ResolveField", "ResolveReference"]);
@@ -75,7 +76,7 @@ export const nestjs: HandlerFinder = {
     "Decorators imported from @nestjs/*: `@Get/@Post/…` methods of `@Controller(prefix)` classes named `METHOD /prefix/path`; " +
     "`@Query/@Mutation/@Subscription/@ResolveField` methods of `@Resolver` classes and `@MessagePattern/@EventPattern` methods of controllers named `Class.method`; " +
     "`@Cron(expr)`, `@Interval(ms)`, `@Timeout(ms)` named `cron <expr>`, `interval <ms>`, `timeout <ms>` (`Class.method` when not constant); " +
-    "`@Processor(queue)` classes (@nestjs/bullmq) named `bullmq <queue>`, running `process`. " +
+    "`@Processor(queue)` classes (@nestjs/bullmq) named `bullmq <queue>`, running `process`; with @nestjs/bull (Bull v3), each `@Process(name?)` method of a `@Processor(queue)` class, named `bull <queue>/<job>` (`bull <queue>` for `@Process()`). " +
     "Route names carry the HTTP app's global prefix (`setGlobalPrefix`, its `exclude` list honoured) and, with URI versioning (`enableVersioning({ type: VersioningType.URI })`), " +
     "the `v<version>` segment of the method's `@Version`, else the controller's `version`, else `defaultVersion`, one handler per version. " +
     "Guards, interceptors and pipes (global, class, method, parameter) run before the handler, in Nest's order.",
@@ -89,11 +90,12 @@ export const nestjs: HandlerFinder = {
         const controller = classApplied.find((a) => a.module === COMMON && a.name === "Controller");
         const graphqlResolver = classApplied.find((a) => a.module === GRAPHQL && a.name === "Resolver");
         const processor = classApplied.find((a) => a.module === BULLMQ && a.name === "Processor");
+        const bullProcessor = classApplied.find((a) => a.module === BULL && a.name === "Processor");
 
         if (processor) {
           const units = memberUnits(resolver, cls, "process", 0);
           const queue = processorQueue(resolver, processor.args[0]);
-          if (units.length > 0) out.push({ name: `bullmq ${queue ?? "*"}`, framework: "nestjs", node: processor.decorator, entries: [{ units }] });
+          if (units.length > 0) out.push({ name: `bullmq ${queue ?? "*"}`, framework: "nestjs", node: processor.decorator, entries: [{ units }], job: true });
         }
 
         for (const member of cls.members) {
@@ -128,8 +130,13 @@ export const nestjs: HandlerFinder = {
               out.push({ name: unit.name, framework: "nestjs", node: applied.decorator, entries: requestEntries(field ? "graphql-field" : "http") });
             } else if (controller && applied.module === MICROSERVICES && PATTERNS.has(applied.name)) {
               out.push({ name: unit.name, framework: "nestjs", node: applied.decorator, entries: requestEntries("microservice") });
+            } else if (bullProcessor && applied.module === BULL && applied.name === "Process") {
+              // `@Process("send")`, `@Process({ name: "send", concurrency: 2 })`; a nameless `@Process()` takes the queue's unnamed jobs.
+              const queue = processorQueue(resolver, bullProcessor.args[0]) ?? "*";
+              const job = applied.args[0] === undefined ? undefined : processorQueue(resolver, applied.args[0]) ?? "*";
+              out.push({ name: `bull ${queue}${job === undefined ? "" : "/" + job}`, framework: "nestjs", node: applied.decorator, entries: [{ units: [unit] }], job: true });
             } else if (applied.module === SCHEDULE && SCHEDULES.has(applied.name)) {
-              out.push({ name: scheduleName(resolver, applied, unit), framework: "nestjs", node: applied.decorator, entries: [{ units: [unit] }] });
+              out.push({ name: scheduleName(resolver, applied, unit), framework: "nestjs", node: applied.decorator, entries: [{ units: [unit] }], job: true });
             }
           }
         }
@@ -394,7 +401,11 @@ function pathsOf(resolver: Resolver, expression: ts.Expression | undefined): str
 /** `@Processor("emails")`, `@Processor({ name: "emails" })`, `@Processor(QUEUES.EMAILS)`. */
 function processorQueue(resolver: Resolver, arg: ts.Expression | undefined): string | undefined {
   if (!arg) return undefined;
-  const expr = skipOuterExpressions(arg);
+  let expr = skipOuterExpressions(arg);
+  // `@Processor(QUEUE_OPTIONS)` with `const QUEUE_OPTIONS = { name: "statistics" }`.
+  const declaration = ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr) ? resolver.declarationsOf(expr)[0] : undefined;
+  const bound = declaration && ts.isVariableDeclaration(declaration) && declaration.initializer ? skipOuterExpressions(declaration.initializer) : undefined;
+  if (bound && ts.isObjectLiteralExpression(bound)) expr = bound;
   const value = constantValue(resolver, ts.isObjectLiteralExpression(expr) ? propertyValue(expr, "name") : expr, 0);
   return value === undefined ? undefined : String(value);
 }

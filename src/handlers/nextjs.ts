@@ -1,14 +1,11 @@
 // Next.js: app-router route handlers, pages-router API routes and server actions, found by file-system and directive conventions.
 import path from "node:path";
 import { ts } from "ts-morph";
-import { skipOuterExpressions, type CodeIndex } from "../scan/code-index.js";
+import { skipOuterExpressions } from "../scan/code-index.js";
 import type { Resolver } from "../scan/resolve.js";
 import { isFunctionNode, type FunctionUnit } from "../scan/units.js";
-import { exportedBindings, joinRoute, wrappedEntries, type ExportedBinding, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
-
-const ROUTE_METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
-const ROUTE_FILE = /^route\.[cm]?[jt]sx?$/;
-const SOURCE_FILE = /\.[cm]?[jt]sx?$/;
+import { exportedBindings, joinRoute, type ExportedBinding, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
+import { bracketSegment, EXPORTED_METHODS, exportEntries, foldersBelow, ROUTE_FILE, SOURCE_FILE } from "./fs-routes.js";
 
 export const nextjs: HandlerFinder = {
   framework: "nextjs",
@@ -27,8 +24,8 @@ export const nextjs: HandlerFinder = {
         const route = routeOf(appFolders);
         if (route !== undefined) {
           for (const binding of exportedBindings(sourceFile)) {
-            if (!ROUTE_METHODS.has(binding.name)) continue;
-            out.push({ name: `${binding.name} ${route}`, framework: "nextjs", node: binding.nameNode, entries: entriesOf(resolver, binding) });
+            if (!EXPORTED_METHODS.has(binding.name)) continue;
+            out.push({ name: `${binding.name} ${route}`, framework: "nextjs", node: binding.nameNode, entries: exportEntries(resolver, binding) });
           }
         }
       }
@@ -37,12 +34,12 @@ export const nextjs: HandlerFinder = {
         const stem = path.posix.basename(sourceFile.fileName).replace(SOURCE_FILE, "");
         const route = routeOf(["api", ...apiFolders, ...(stem === "index" ? [] : [stem])]);
         const binding = exportedBindings(sourceFile).find((b) => b.name === "default");
-        if (route !== undefined && binding) out.push({ name: `ALL ${route}`, framework: "nextjs", node: binding.nameNode, entries: entriesOf(resolver, binding) });
+        if (route !== undefined && binding) out.push({ name: `ALL ${route}`, framework: "nextjs", node: binding.nameNode, entries: exportEntries(resolver, binding) });
       }
       if (hasDirective(sourceFile.statements, "use server")) {
         for (const binding of exportedBindings(sourceFile)) {
           if (!isAction(resolver, binding)) continue;
-          out.push({ name: `action ${binding.name}`, framework: "nextjs", node: binding.nameNode, entries: entriesOf(resolver, binding) });
+          out.push({ name: `action ${binding.name}`, framework: "nextjs", node: binding.nameNode, entries: exportEntries(resolver, binding) });
         }
       } else {
         for (const unit of scan.units) {
@@ -57,48 +54,16 @@ export const nextjs: HandlerFinder = {
   },
 };
 
-/**
- * Folders between the project's `dir` folder (`app`, `pages/api`, either under `src/`) and the file, or undefined
- * when the file is not below one. The project root is the file's tsconfig folder; without one, or when that
- * tsconfig sits above the Next.js project (a monorepo), the first such folder in the path counts, `src/…` first.
- */
-function foldersBelow(index: CodeIndex, fileName: string, dir: string[]): string[] | undefined {
-  const parts = fileName.split("/");
-  const matchesAt = (at: number): boolean => at + dir.length < parts.length && dir.every((d, i) => parts[at + i] === d);
-  const below = (at: number): string[] => parts.slice(at + dir.length, -1);
-  const tsconfig = index.programOf(fileName)?.tsconfig;
-  if (tsconfig) {
-    const base = path.posix.dirname(tsconfig).split("/").length;
-    if (matchesAt(base)) return below(base);
-    if (parts[base] === "src" && matchesAt(base + 1)) return below(base + 1);
-  }
-  const first = parts.length - index.code.relative(fileName).split("/").length;
-  const candidates = parts.map((_, at) => at).filter((at) => at >= first && matchesAt(at));
-  const chosen = candidates.find((at) => parts[at - 1] === "src") ?? candidates[0];
-  return chosen === undefined ? undefined : below(chosen);
-}
-
 /** `/orders/:id` from folder names; undefined for a private (`_folder`) path, which Next.js does not route. */
 function routeOf(folders: string[]): string | undefined {
   const segments: string[] = [];
   for (const folder of folders) {
     if (folder.startsWith("_")) return undefined;
-    if (/^\(.*\)$/.test(folder) || folder.startsWith("@")) continue;
-    if (/^\[\[?\.\.\..+?\]\]?$/.test(folder)) segments.push("*");
-    else if (/^\[.+\]$/.test(folder)) segments.push(":" + folder.slice(1, -1));
-    else segments.push(folder);
+    if (folder.startsWith("@")) continue;
+    const segment = bracketSegment(folder);
+    if (segment !== undefined) segments.push(segment);
   }
   return joinRoute(...segments);
-}
-
-function entriesOf(resolver: Resolver, binding: ExportedBinding): HandlerEntry[] {
-  const value = binding.value;
-  if (!value) return [];
-  if (ts.isFunctionDeclaration(value)) {
-    const unit = resolver.index.unitOf(value);
-    return unit ? [{ units: [unit] }] : [];
-  }
-  return wrappedEntries(resolver, value).filter((e) => e.units.length > 0);
 }
 
 /** Next.js only turns async functions into actions; a wrapper call (`client.action(async () => …)`) yields one. */

@@ -23,7 +23,7 @@ export const nodeCron: HandlerFinder = {
         const [expression, task] = call.arguments;
         if (!task) continue;
         const entry = entryOf(resolver, task);
-        out.push({ name: `cron ${routePath(resolver, expression)}`, framework: "node-cron", node: call, entries: [entry] });
+        out.push({ name: `cron ${routePath(resolver, expression)}`, framework: "node-cron", node: call, entries: [entry], job: true });
       }
     }
     return out;

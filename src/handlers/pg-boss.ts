@@ -1,7 +1,7 @@
 // pg-boss: one handler per `boss.work(queue, [options,] handler)` on a `PgBoss` instance.
 import { methodCalls, wrappedEntries, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
 import { originMatches } from "../scan/resolve.js";
-import { routePath } from "./route-tree.js";
+import { nameText } from "./caller-values.js";
 
 const MODULES = ["pg-boss"];
 
@@ -18,7 +18,8 @@ export const pgBoss: HandlerFinder = {
       if (call.arguments.length < 2) continue;
       if (!originMatches(resolver.origins(callee.expression), MODULES, { exports: ["default", "PgBoss"], types: ["PgBoss"] })) continue;
       const handler = call.arguments[call.arguments.length - 1]!;
-      out.push({ name: `pg-boss ${routePath(resolver, call.arguments[0])}`, framework: "pg-boss", node: call, entries: wrappedEntries(resolver, handler) });
+      const queue = nameText(resolver, call.arguments[0]);
+      out.push({ name: `pg-boss ${queue.text}`, framework: "pg-boss", node: call, entries: wrappedEntries(resolver, handler), job: true, placeholders: queue.placeholders });
     }
     return out;
   },

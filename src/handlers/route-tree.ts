@@ -2,7 +2,8 @@
 import { ts } from "ts-morph";
 import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import type { Resolver } from "../scan/resolve.js";
-import { entryOf, joinRoute, literalText, type HandlerCandidate, type HandlerEntry } from "./finder.js";
+import { nameText, receivedIn, starCount, type NamePlaceholder } from "./caller-values.js";
+import { entryOf, joinRoute, type HandlerCandidate, type HandlerEntry } from "./finder.js";
 
 export interface RouteRecord {
   method: string;
@@ -10,6 +11,8 @@ export interface RouteRecord {
   call: ts.CallExpression;
   /** Middleware and handler expressions, in order. */
   functions: ts.Expression[];
+  /** What each `*` of the method, then of the path, stands for (`nameText`), so that a helper's callers can fill it in. */
+  placeholders?: (NamePlaceholder | undefined)[];
 }
 
 export interface UseRecord {
@@ -57,19 +60,22 @@ export class RouteTree {
     return node;
   }
 
-  /** Handlers for every route reachable from routers nobody mounts, with prefixes and middleware joined along each mount path. */
-  handlers(): HandlerCandidate[] {
+  /**
+   * Handlers for every route reachable from routers nobody mounts, with prefixes and middleware joined along each mount path.
+   * @param serves whether a router nobody mounts serves its routes (a finder may know that an unmounted one is dead code).
+   */
+  handlers(serves: (root: RouterNode) => boolean = () => true): HandlerCandidate[] {
     this.linkParameters();
     for (const node of this.routers.values()) {
       for (const use of node.uses) for (const mount of use.mounts) this.router(mount.router).mounted = true;
     }
     const out: HandlerCandidate[] = [];
-    const roots = [...this.routers.values()].filter((r) => !r.mounted).sort((a, b) => (a.key < b.key ? -1 : 1));
-    for (const root of roots) this.walk(root, "", [], out, new Set());
+    const roots = [...this.routers.values()].filter((r) => !r.mounted && serves(r)).sort((a, b) => (a.key < b.key ? -1 : 1));
+    for (const root of roots) this.walk(root, "", [], out, new Set(), []);
     return out;
   }
 
-  private walk(node: RouterNode, prefix: string, inherited: HandlerEntry[], out: HandlerCandidate[], visiting: Set<string>): void {
+  private walk(node: RouterNode, prefix: string, inherited: HandlerEntry[], out: HandlerCandidate[], visiting: Set<string>, through: ts.Node[]): void {
     if (visiting.has(node.key)) return;
     visiting.add(node.key);
     const base = joinRoute(prefix, node.ownPrefix);
@@ -78,7 +84,9 @@ export class RouteTree {
       ...node.uses.map((u) => ({ pos: callOrder(u.call), route: undefined, use: u })),
     ].sort((a, b) => a.pos - b.pos);
     const active: { path: string; entries: HandlerEntry[] }[] = [];
-    const middlewareOf = (use: UseRecord) => ({ path: joinRoute(base, use.path), entries: use.middleware.flatMap((m) => this.entriesOf(m)).filter((e) => e.units.length > 0) });
+    // A function that only a helper's caller supplies is kept: the helper's call sites fill it in (forwarded.ts).
+    const runs = (e: HandlerEntry): boolean => e.units.length > 0 || (e.expression !== undefined && receivedIn(this.resolver, e.expression).length > 0);
+    const middlewareOf = (use: UseRecord) => ({ path: joinRoute(base, use.path), entries: use.middleware.flatMap((m) => this.entriesOf(m)).filter(runs) });
     if (this.middlewareScope === "all") for (const { use } of events) if (use && use.mounts.length === 0) active.push(middlewareOf(use));
     for (const event of events) {
       if (event.use) {
@@ -87,14 +95,25 @@ export class RouteTree {
           const child = this.routers.get(mount.router);
           if (!child) continue;
           const applicable = active.filter((a) => covers(a.path, joinRoute(usePath, mount.prefix))).flatMap((a) => a.entries);
-          this.walk(child, joinRoute(usePath, mount.prefix), [...inherited, ...applicable, ...entries], out, visiting);
+          this.walk(child, joinRoute(usePath, mount.prefix), [...inherited, ...applicable, ...entries], out, visiting, [...through, event.use.call]);
         }
         if (event.use.mounts.length === 0 && this.middlewareScope === "after") active.push(middlewareOf(event.use));
       } else if (event.route) {
         const full = joinRoute(base, event.route.path);
         const applicable = active.filter((a) => covers(a.path, full)).flatMap((a) => a.entries);
-        const own = event.route.functions.flatMap((f) => this.entriesOf(f)).filter((e) => e.units.length > 0);
-        out.push({ name: `${event.route.method} ${full}`, framework: this.framework, node: event.route.call, entries: [...inherited, ...applicable, ...own] });
+        const own = event.route.functions.flatMap((f) => this.entriesOf(f)).filter(runs);
+        const { method, placeholders } = event.route;
+        const methodStars = starCount(method);
+        out.push({
+          name: `${method} ${full}`,
+          framework: this.framework,
+          node: event.route.call,
+          entries: [...inherited, ...applicable, ...own],
+          // The prefix's `*`s come from mounts, which no caller of the registering helper fills in.
+          ...(placeholders ? { placeholders: [...placeholders.slice(0, methodStars), ...Array.from({ length: starCount(base) }, () => undefined), ...placeholders.slice(methodStars)] } : {}),
+          normalizeName: normalizeRouteName,
+          ...(through.length > 0 ? { mountedThrough: through } : {}),
+        });
       }
     }
     visiting.delete(node.key);
@@ -152,7 +171,8 @@ export class RouteTree {
   /** Routers a mount argument denotes: a router variable, or a factory function returning one. */
   mountedKeys(expression: ts.Expression, isRouter: (e: ts.Expression) => boolean): string[] {
     const expr = skipOuterExpressions(expression);
-    if (ts.isCallExpression(expr) && !isRouter(expr)) {
+    // A project factory's call mounts the router it returns, even when its type says it is a router.
+    if (ts.isCallExpression(expr)) {
       const keys: string[] = [];
       for (const unit of this.resolver.functionTargets(expr.expression)) {
         const body = unit.node.body;
@@ -169,7 +189,7 @@ export class RouteTree {
         }
         for (const r of returned) if (isRouter(r)) keys.push(...[this.keyOf(r)].filter((k): k is string => k !== undefined));
       }
-      return keys;
+      if (keys.length > 0 || !isRouter(expr)) return keys;
     }
     if (!isRouter(expr)) return [];
     const key = this.keyOf(expr);
@@ -188,18 +208,13 @@ function covers(prefix: string, path: string): boolean {
 
 /** The path a registration's first argument writes; `*` where it cannot be computed. */
 export function routePath(resolver: Resolver, expression: ts.Expression | undefined): string {
-  if (!expression) return "";
-  const literal = literalText(expression);
-  if (literal !== undefined) return literal;
-  const expr = skipOuterExpressions(expression);
-  if (ts.isIdentifier(expr) || ts.isPropertyAccessExpression(expr)) {
-    const declaration = resolver.declarationsOf(expr)[0];
-    if (declaration && (ts.isVariableDeclaration(declaration) || ts.isPropertyDeclaration(declaration) || ts.isPropertyAssignment(declaration) || ts.isEnumMember(declaration)) && declaration.initializer) {
-      const text = literalText(declaration.initializer);
-      if (text !== undefined) return text;
-    }
-  }
-  return "*";
+  return nameText(resolver, expression).text;
+}
+
+/** `METHOD /a//b/` → `METHOD /a/b`, once a helper's caller has written its path into a route's name. */
+export function normalizeRouteName(name: string): string {
+  const space = name.indexOf(" ");
+  return `${name.slice(0, space)} ${joinRoute(...name.slice(space + 1).split("/"))}`;
 }
 
 export function isPathArgument(expression: ts.Expression | undefined): boolean {
@@ -208,10 +223,17 @@ export function isPathArgument(expression: ts.Expression | undefined): boolean {
   return ts.isStringLiteralLike(expr) || ts.isTemplateExpression(expr) || ts.isArrayLiteralExpression(expr) && expr.elements.every((e) => ts.isStringLiteralLike(e));
 }
 
-/** Flatten middleware arrays (`router.post("/x", [auth, validate], handler)`). */
-export function flattenFunctions(args: readonly ts.Expression[]): ts.Expression[] {
+/**
+ * Flatten middleware arrays (`router.post("/x", [auth, validate], handler)`), nested or spread (`[...adminOnly, audit]`);
+ * given a resolver, also arrays bound to a const (`const adminOnly = [auth, requireAdmin]`).
+ */
+export function flattenFunctions(args: readonly ts.Expression[], resolver?: Resolver, depth = 0): ts.Expression[] {
   return args.flatMap((a) => {
     const expr = skipOuterExpressions(a);
-    return ts.isArrayLiteralExpression(expr) ? flattenFunctions(expr.elements) : [a];
+    if (ts.isArrayLiteralExpression(expr)) return flattenFunctions(expr.elements, resolver, depth);
+    if (ts.isSpreadElement(expr)) return flattenFunctions([expr.expression], resolver, depth);
+    const declaration = resolver && depth < 4 && ts.isIdentifier(expr) ? resolver.declarationsOf(expr)[0] : undefined;
+    const bound = declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && ts.getCombinedNodeFlags(declaration) & ts.NodeFlags.Const ? skipOuterExpressions(declaration.initializer) : undefined;
+    return bound && ts.isArrayLiteralExpression(bound) ? flattenFunctions(bound.elements, resolver, depth + 1) : [a];
   });
 }

@@ -25,7 +25,7 @@ export const sqs: HandlerFinder = {
         const options = consumerOptions(resolver, call);
         if (options) {
           const entries = optionEntries(resolver, options, ["handleMessage", "handleMessageBatch"]);
-          if (entries.length > 0) out.push({ name: `sqs ${queueOf(resolver, options, "queueUrl")}`, framework: "sqs", node: call, entries });
+          if (entries.length > 0) out.push({ name: `sqs ${queueOf(resolver, options, "queueUrl")}`, framework: "sqs", node: call, entries, job: true });
           continue;
         }
         if (!ts.isNewExpression(call) || !unit || !originMatches(resolver.origins(call.expression), CLIENT_MODULES, { exports: ["ReceiveMessageCommand"], forms: ["value"] })) continue;
@@ -35,7 +35,7 @@ export const sqs: HandlerFinder = {
         const entries = new PollLoop(resolver, send).entries(outermost(unit));
         if (entries.length === 0) continue;
         const name = input && ts.isObjectLiteralExpression(input) ? queueOf(resolver, input, "QueueUrl") : "*";
-        out.push({ name: `sqs ${name}`, framework: "sqs", node: call, entries });
+        out.push({ name: `sqs ${name}`, framework: "sqs", node: call, entries, job: true });
       }
     }
     return out;

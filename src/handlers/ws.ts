@@ -18,8 +18,8 @@ export const ws: HandlerFinder = {
     return socketServerHandlers(context, {
       framework: "ws",
       prefix: "ws",
-      isServer: (e) =>
-        originMatches(resolver.origins(e), MODULES, { exports: ["WebSocketServer", "Server", "default.Server", "default.WebSocketServer"], types: ["WebSocketServer", "Server"], forms: ["instance"] }),
+      namespacesOf: (e) =>
+        originMatches(resolver.origins(e), MODULES, { exports: ["WebSocketServer", "Server", "default.Server", "default.WebSocketServer"], types: ["WebSocketServer", "Server"], forms: ["instance"] }) ? ["/"] : [],
     });
   },
 };

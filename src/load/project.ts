@@ -4,6 +4,7 @@ import path from "node:path";
 import { Project, ts } from "ts-morph";
 import type { Diagnostic } from "../model/report.js";
 import { CoordlintError } from "../model/errors.js";
+import { findGeneratedClients, type GeneratedClient } from "./generated-clients.js";
 
 export interface LoadOptions {
   /** Files or directories to analyse. */
@@ -28,6 +29,8 @@ export interface LoadedCode {
   root: string;
   programs: LoadedProgram[];
   diagnostics: Diagnostic[];
+  /** Library clients generated into the project (Prisma's), whose imports stand for the library. */
+  generatedClients: GeneratedClient[];
   /** Relative, `/`-separated path of an absolute file name. */
   relative(fileName: string): string;
 }
@@ -119,7 +122,8 @@ export function loadCode(options: LoadOptions): LoadedCode {
     for (const sourceFile of files) reportSyntaxErrors(program, sourceFile, diagnostics, relative);
     programs.push({ tsconfig: plan.tsconfig, program, checker: program.getTypeChecker(), files });
   }
-  return { root, programs, diagnostics, relative };
+  const generatedClients = findGeneratedClients([root, workspace.root, ...workspace.packages.values(), ...configs.map((c) => path.dirname(c))]);
+  return { root, programs, diagnostics, generatedClients, relative };
 }
 
 interface ProgramPlan {
@@ -472,7 +476,7 @@ function flatten(message: string | ts.DiagnosticMessageChain): string {
   return ts.flattenDiagnosticMessageText(message, " ");
 }
 
-function commonRoot(paths: string[]): string {
+export function commonRoot(paths: string[]): string {
   const dirs = paths.map((p) => (fs.existsSync(p) && fs.statSync(p).isDirectory() ? p : path.dirname(p)));
   let root = dirs[0]!;
   for (const dir of dirs.slice(1)) {

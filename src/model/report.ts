@@ -26,7 +26,7 @@ export const SITE_KINDS = [
 ] as const;
 export type SiteKind = (typeof SITE_KINDS)[number];
 
-/** The spectrum class a site of each kind puts a handler in (SPECTRUM.md §1). */
+/** The spectrum class a site of each kind puts a handler in (SPECTRUM.md §1); amortised evidence counts as `leveraged` at most. */
 export const KIND_CLASS: Record<SiteKind, SpectrumClass> = {
   lock: "coordinated",
   "local-lock": "coordinated",
@@ -37,7 +37,8 @@ export const KIND_CLASS: Record<SiteKind, SpectrumClass> = {
   fanout: "data-dependent",
   lease: "leveraged",
   leader: "leveraged",
-  "batch-alloc": "leveraged",
+  // A block taken from a shared counter on every call serialises every request on it; one taken only when the last block runs out is `budget-exhausted`, leveraged.
+  "batch-alloc": "coordinated",
   "non-monotonic": "uncoordinated",
 };
 
@@ -62,6 +63,38 @@ export interface Resource {
   constant: boolean;
 }
 
+export const SQL_STATEMENT_TYPES = [
+  "select",
+  "insert",
+  "update",
+  "delete",
+  "begin",
+  "commit",
+  "rollback",
+  "savepoint",
+  "set-transaction",
+  "lock-table",
+  "other",
+] as const;
+export type SqlStatementType = (typeof SQL_STATEMENT_TYPES)[number];
+
+/** What a parsed SQL statement does, for CALM (monotonic or not) and for the lock it takes. */
+export interface SqlStatement {
+  type: SqlStatementType;
+  /** An insert's conflict handling: ON CONFLICT DO NOTHING / INSERT IGNORE; ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE; REPLACE. */
+  onConflict?: "nothing" | "update" | "replace";
+  /** Some assignment adds to the column's own value (`n = n + 1`, `n = n - $1`): a commutative delta. */
+  increments?: true;
+  /** Some assignment overwrites a column with a value that does not add to it (`status = $1`). */
+  assigns?: true;
+  /** An absence check (`NOT EXISTS (…)`). */
+  notExists?: true;
+  /** The strongest row-locking clause (`FOR UPDATE`, `FOR NO KEY UPDATE`, `FOR SHARE` or `LOCK IN SHARE MODE`, `FOR KEY SHARE`). */
+  lock?: "update" | "no key update" | "share" | "key share";
+  nowait?: true;
+  skipLocked?: true;
+}
+
 export interface Site extends Location {
   kind: SiteKind;
   rule: string;
@@ -76,8 +109,10 @@ export interface Site extends Location {
   via?: Location;
   /** Framework delivery machinery (a worker's job lock, a consumer group): never raises a class. */
   delivery?: boolean;
-  /** For sites found in SQL text: whether the SQL was parsed (false: keyword scan). */
+  /** For sites found in SQL text: whether the statement was parsed (false: found by a keyword scan). */
   sqlParsed?: boolean;
+  /** For sites found in SQL text that parsed: what the statement holding the site does. */
+  statement?: SqlStatement;
 }
 
 export interface Evidence extends Location {
@@ -85,9 +120,17 @@ export interface Evidence extends Location {
   rule: string;
   api: string;
   path: PathStep[];
-  /** The coordination is amortised: reached only when a cached read misses, so it counts as `leveraged`. */
-  amortised?: "cache-miss";
+  /** The coordination is amortised over many requests (docs/leveraged.md), so it counts as `leveraged`. */
+  amortised?: Amortisation;
 }
+
+/**
+ * How coordination is amortised: reached only when a cached read misses; only when a budget held locally (an id
+ * block, a rate allowance, a lease term) runs out; or not reached at all, the handler reading a local copy of state
+ * the site keeps off its path (a leadership flag, watched configuration, a lease's id), its path ending at that read.
+ */
+export const AMORTISATIONS = ["cache-miss", "budget-exhausted", "local-copy"] as const;
+export type Amortisation = (typeof AMORTISATIONS)[number];
 
 /** The class an evidence item gives its handler: its kind's, or `leveraged` when amortised. */
 export function evidenceClass(evidence: Pick<Evidence, "kind" | "amortised">): SpectrumClass {

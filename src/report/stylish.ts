@@ -1,6 +1,6 @@
 // Stylish format (default): handlers grouped by file as ESLint's stylish does, each with its class, cost and the evidence path that put it there.
 import { Chalk, type ChalkInstance } from "chalk";
-import { SPECTRUM_CLASSES, type Evidence, type Handler, type SpectrumClass } from "../model/report.js";
+import { SPECTRUM_CLASSES, type Amortisation, type Evidence, type Handler, type SpectrumClass } from "../model/report.js";
 import type { Formatter } from "./formatter.js";
 
 const CLASS_COLOR: Record<SpectrumClass, (c: ChalkInstance) => ChalkInstance> = {
@@ -59,13 +59,19 @@ export const stylish: Formatter = (report, context) => {
   return lines.join("\n");
 };
 
+const AMORTISED: Record<Amortisation, string> = {
+  "cache-miss": " only on a cache miss",
+  "budget-exhausted": " only when a local budget runs out",
+  "local-copy": " read from a local copy",
+};
+
 function describeEvidence(evidence: Evidence, c: ChalkInstance): string {
   const steps = evidence.path.map((step, i) => {
     const previous = evidence.path[i - 1];
     const where = previous && previous.file === step.file ? `:${step.line}` : ` ${step.file}:${step.line}`;
     return `${step.function}${c.dim(where)}`;
   });
-  const when = evidence.amortised ? " only on a cache miss" : "";
+  const when = evidence.amortised ? AMORTISED[evidence.amortised] : "";
   const site = `${c.bold(evidence.api)} ${c.dim(`${evidence.kind}${when} at ${evidence.file}:${evidence.line}:${evidence.column}`)}`;
   return `${c.dim("↳")} ${[...steps, site].join(c.dim(" → "))}`;
 }

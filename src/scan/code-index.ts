@@ -1,5 +1,6 @@
 // The scanned project: every file's units, calls and classes, keyed so declarations from any program find their unit.
 import { ts } from "ts-morph";
+import { generatedModule } from "../load/generated-clients.js";
 import type { LoadedCode, LoadedProgram } from "../load/project.js";
 import { scanFile, type FileScan, type FunctionUnit } from "./units.js";
 
@@ -14,8 +15,10 @@ export interface CodeIndex {
   /** Project classes that extend or implement the class or interface declared by `node`. */
   subtypesOf(node: ts.ClassLikeDeclaration | ts.InterfaceDeclaration): ts.ClassLikeDeclaration[];
   isAnalysed(fileName: string): boolean;
-  /** Module specifiers imported (or required) anywhere in the analysed files. */
+  /** Module specifiers imported (or required) anywhere in the analysed files, and the libraries generated clients among them stand for. */
   importedModules: ReadonlySet<string>;
+  /** The module an import specifier written in a file stands for: the library, for an import of a client generated into the project. */
+  moduleOf(sourceFile: ts.SourceFile, specifier: string): string;
 }
 
 export function nodeKey(node: ts.Node): string {
@@ -63,10 +66,14 @@ export function buildIndex(code: LoadedCode): CodeIndex {
     return map;
   };
 
+  const moduleOf = (sourceFile: ts.SourceFile, specifier: string): string =>
+    generatedModule(code.generatedClients, specifier, sourceFile.fileName, programByFile.get(sourceFile.fileName)?.program.getCompilerOptions()) ?? specifier;
+
   return {
     code,
     files,
-    importedModules: importedModules(files),
+    importedModules: importedModules(files, moduleOf),
+    moduleOf,
     units,
     programOf: (fileName) => programByFile.get(fileName),
     scanOf: (fileName) => scanByFile.get(fileName),
@@ -111,17 +118,21 @@ export function skipOuterExpressions(node: ts.Expression): ts.Expression {
   }
 }
 
-function importedModules(files: FileScan[]): Set<string> {
+function importedModules(files: FileScan[], moduleOf: (sourceFile: ts.SourceFile, specifier: string) => string): Set<string> {
   const modules = new Set<string>();
   for (const scan of files) {
+    const add = (specifier: string): void => {
+      modules.add(specifier);
+      modules.add(moduleOf(scan.sourceFile, specifier));
+    };
     for (const statement of scan.sourceFile.statements) {
       if ((ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
-        modules.add(statement.moduleSpecifier.text);
+        add(statement.moduleSpecifier.text);
       }
     }
     for (const { node } of scan.calls) {
       if (ts.isCallExpression(node) && node.arguments[0] && ts.isStringLiteral(node.arguments[0]) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))) {
-        modules.add(node.arguments[0].text);
+        add(node.arguments[0].text);
       }
     }
   }

@@ -16,6 +16,11 @@ export interface Origin {
   typed: boolean;
 }
 
+export type CallSite = ts.CallExpression | ts.NewExpression;
+
+/** Index key of calls made through a renamed import, whatever the function's own name. */
+const RENAMED = "\0renamed";
+
 export type CallResolution =
   | { kind: "code"; units: FunctionUnit[] }
   | { kind: "external" }
@@ -28,7 +33,8 @@ export class Resolver {
   private readonly aliasesInProgress = new Set<ts.Node>();
   private readonly assignmentCache = new Map<ts.Node, Map<string, ts.Expression[]>>();
   private readonly targetCache = new Map<ts.Node, FunctionUnit[]>();
-  private callers?: Map<number, (ts.CallExpression | ts.NewExpression)[]>;
+  private readonly callerCache = new Map<number, CallSite[]>();
+  private callNameIndex?: Map<string, CallSite[]>;
 
   constructor(readonly index: CodeIndex) {}
 
@@ -92,6 +98,11 @@ export class Resolver {
       const init = skipOuterExpressions(declaration.initializer);
       if (ts.isIdentifier(init) || ts.isPropertyAccessExpression(init)) units.push(...this.functionTargets(init));
     }
+    // `export default { client, transaction }` and `const { transaction } = prisma`: the function the property names.
+    if (ts.isShorthandPropertyAssignment(declaration) && !direct) units.push(...this.functionTargets(declaration.name));
+    if (ts.isBindingElement(declaration) && !direct) {
+      for (const property of this.destructuredProperties(declaration)) units.push(...this.unitsOfDeclaration(property));
+    }
     if (ts.isExportAssignment(declaration) && !direct) {
       const init = skipOuterExpressions(declaration.expression);
       if (ts.isIdentifier(init)) units.push(...this.functionTargets(init));
@@ -137,7 +148,13 @@ export class Resolver {
   importOf(identifier: ts.Identifier): { module: string; path: string } | undefined {
     const symbol = this.symbolAt(identifier);
     const declaration = symbol?.declarations?.[0];
-    return declaration ? importBinding(declaration) : undefined;
+    return declaration ? this.bindingOf(declaration) : undefined;
+  }
+
+  /** The import a declaration binds, its module named as the library when the specifier names a client generated into the project. */
+  private bindingOf(declaration: ts.Node): { module: string; path: string } | undefined {
+    const binding = importBinding(declaration);
+    return binding && { module: this.index.moduleOf(declaration.getSourceFile(), binding.module), path: binding.path };
   }
 
   /** Library origins of a value, from its declarations and, when they say nothing, its type. */
@@ -182,7 +199,7 @@ export class Resolver {
     if (ts.isElementAccessExpression(expr)) return this.origins(expr.expression).map((o) => ({ ...o, form: "derived" }));
     if (ts.isCallExpression(expr)) {
       const callee = this.origins(expr.expression).map((o) => ({ ...o, form: o.form === "value" ? ("instance" as const) : ("derived" as const) }));
-      if (isRequireCall(expr)) return [{ module: (expr.arguments[0] as ts.StringLiteral).text, path: "default", form: "value", typed: false }];
+      if (isRequireCall(expr)) return [{ module: this.index.moduleOf(expr.getSourceFile(), (expr.arguments[0] as ts.StringLiteral).text), path: "default", form: "value", typed: false }];
       return callee.length > 0 ? callee : this.returnedOrigins(expr);
     }
     if (ts.isNewExpression(expr)) {
@@ -207,7 +224,7 @@ export class Resolver {
   }
 
   private declarationOrigins(declaration: ts.Declaration, symbol: ts.Symbol): Origin[] {
-    const binding = importBinding(declaration);
+    const binding = this.bindingOf(declaration);
     if (binding) {
       if (!binding.module.startsWith(".") && !this.importsProject(declaration, symbol)) return [{ module: binding.module, path: binding.path, form: "value", typed: false }];
       const checker = this.checkerFor(declaration);
@@ -232,11 +249,20 @@ export class Resolver {
       const pattern = declaration.parent;
       const holder = pattern.parent;
       // `...[router, tenant]: RouterInitArgs<T>`: element i of a rest parameter is argument (its position + i) at each call.
-      if (ts.isArrayBindingPattern(pattern)) return this.passedValues(declaration).flatMap((a) => this.origins(a));
+      if (ts.isArrayBindingPattern(pattern)) {
+        const passed = this.passedValues(declaration);
+        if (passed.length > 0) return passed.flatMap((a) => this.origins(a));
+        // `const [subscription] = await topic.createSubscription(name)`: an element of a library value derives from it.
+        return ts.isVariableDeclaration(holder) && holder.initializer ? this.origins(holder.initializer).map((o) => ({ ...o, form: "derived" as const })) : [];
+      }
       const name = declaration.propertyName ? textOf(declaration.propertyName) : ts.isIdentifier(declaration.name) ? declaration.name.text : undefined;
       if (!name) return [];
       let base: Origin[] = [];
-      if (ts.isVariableDeclaration(holder) && holder.initializer) base = this.origins(holder.initializer);
+      if (ts.isVariableDeclaration(holder) && holder.initializer) {
+        base = this.origins(holder.initializer);
+        // `const { client } = prisma` of a project object (`export default { client, transaction }`): its property's value.
+        if (base.length === 0) return this.destructuredProperties(declaration).flatMap((property) => this.declarationOrigins(property as ts.Declaration, symbol));
+      }
       else if (ts.isParameter(holder)) {
         base = holder.type ? this.typeOrigins(holder.type) : this.callbackParameterOrigins(holder);
         // `function routes({ db }) {…}` called as `routes({ db: pool })`: the property each call passes.
@@ -256,6 +282,15 @@ export class Resolver {
     const checker = this.checkerFor(declaration);
     const target = checker && safeAliased(checker, symbol);
     return (target?.declarations ?? []).some((d) => this.index.isAnalysed(d.getSourceFile().fileName));
+  }
+
+  /** The declarations of the property a binding element takes from its variable's value (`transaction` in `const { transaction } = prisma`). */
+  private destructuredProperties(element: ts.BindingElement): ts.Node[] {
+    const holder = element.parent.parent;
+    if (!ts.isObjectBindingPattern(element.parent) || !ts.isVariableDeclaration(holder) || !holder.initializer) return [];
+    const name = element.propertyName ? textOf(element.propertyName) : ts.isIdentifier(element.name) ? element.name.text : undefined;
+    const property = name ? this.typeAt(holder.initializer)?.getProperty(name) : undefined;
+    return (property?.declarations ?? []).filter((d) => d !== element && this.index.isAnalysed(d.getSourceFile().fileName));
   }
 
   /** `let db; … db = new Pool()`: what is assigned to an uninitialised variable in its scope. */
@@ -351,23 +386,43 @@ export class Resolver {
     return this.origins(expr).map((o) => (o.form === "value" ? { ...o, path: joinPath(o.path, name) } : { ...o, form: "derived" }));
   }
 
-  /** Calls in the analysed code of each project function, indexed once on first use. */
-  callersOf(unit: FunctionUnit): readonly (ts.CallExpression | ts.NewExpression)[] {
-    if (!this.callers) {
-      const callers = new Map<number, (ts.CallExpression | ts.NewExpression)[]>();
-      for (const scan of this.index.files) {
-        for (const { node } of scan.calls) {
-          if (!ts.isCallExpression(node) && !ts.isNewExpression(node)) continue;
-          for (const target of this.functionTargets(node.expression)) {
-            const list = callers.get(target.id);
-            if (list) list.push(node);
-            else callers.set(target.id, [node]);
-          }
-        }
+  /**
+   * Calls in the analysed code of a project function. Only calls written with one of the function's names, or
+   * through an import renamed in the calling file (`import routes from "./hook"`), are resolved: resolving every
+   * call of a large project to find a few callers costs more than the rest of the analysis.
+   */
+  callersOf(unit: FunctionUnit): readonly CallSite[] {
+    const cached = this.callerCache.get(unit.id);
+    if (cached) return cached;
+    const byName = this.callsByName();
+    const candidates = new Set<CallSite>([...callableNames(unit.node), RENAMED].flatMap((name) => byName.get(name) ?? []));
+    const found = [...candidates].filter((call) => this.functionTargets(call.expression).some((target) => target.id === unit.id));
+    this.callerCache.set(unit.id, found);
+    return found;
+  }
+
+  /** Every call and `new` of the analysed code under the name it is written with (`f()`, `x.f()`, `new F()`), indexed once. */
+  private callsByName(): Map<string, CallSite[]> {
+    if (this.callNameIndex) return this.callNameIndex;
+    const index = new Map<string, CallSite[]>();
+    const add = (name: string, call: CallSite): void => {
+      const list = index.get(name);
+      if (list) list.push(call);
+      else index.set(name, [call]);
+    };
+    for (const scan of this.index.files) {
+      const renamed = renamedImports(scan.sourceFile);
+      for (const { node } of scan.calls) {
+        if (!ts.isCallExpression(node) && !ts.isNewExpression(node)) continue;
+        const callee = skipOuterExpressions(node.expression);
+        const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : callee.kind === ts.SyntaxKind.SuperKeyword ? "super" : undefined;
+        if (name === undefined) continue;
+        add(name, node);
+        if (ts.isIdentifier(callee) && renamed.has(name)) add(RENAMED, node);
       }
-      this.callers = callers;
     }
-    return this.callers.get(unit.id) ?? [];
+    this.callNameIndex = index;
+    return index;
   }
 
   /** A parameter of a callback passed to a library call derives from that call's receiver (`db.transaction(async (tx) => …)`). */
@@ -411,7 +466,7 @@ export class Resolver {
     const symbol = this.symbolAt(left);
     const origins: Origin[] = [];
     for (const declaration of symbol?.declarations ?? []) {
-      const binding = importBinding(declaration);
+      const binding = this.bindingOf(declaration);
       if (binding && !binding.module.startsWith(".") && !this.importsProject(declaration, symbol!)) {
         origins.push({ module: binding.module, path: [binding.path, ...names].filter(Boolean).join("."), form: "instance", typed: false });
       } else if (names.length === 0) {
@@ -600,3 +655,42 @@ function dedupe(origins: Origin[]): Origin[] {
   });
 }
 
+/** The names a function is called by: its declared name, the variable or property it is assigned to, its class for a constructor (and `super`). */
+function callableNames(node: ts.Node): string[] {
+  if (ts.isConstructorDeclaration(node)) return ts.isClassLike(node.parent) && node.parent.name ? [node.parent.name.text, "super"] : ["super"];
+  if ((ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isFunctionExpression(node)) && node.name && !ts.isComputedPropertyName(node.name)) {
+    const own = textOf(node.name);
+    return ts.isFunctionExpression(node) ? [own, ...callableNames(node.parent)] : [own];
+  }
+  const holder = skipOuterParents(node);
+  if ((ts.isVariableDeclaration(holder) || ts.isPropertyAssignment(holder) || ts.isPropertyDeclaration(holder)) && !ts.isComputedPropertyName(holder.name) && !ts.isObjectBindingPattern(holder.name) && !ts.isArrayBindingPattern(holder.name)) {
+    return [textOf(holder.name)];
+  }
+  if (ts.isBinaryExpression(holder) && holder.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+    const left = skipOuterExpressions(holder.left);
+    if (ts.isIdentifier(left)) return [left.text];
+    if (ts.isPropertyAccessExpression(left)) return [left.name.text];
+  }
+  return [];
+}
+
+/** The node a function expression is assigned through, past parentheses and type assertions. */
+function skipOuterParents(node: ts.Node): ts.Node {
+  let holder = node.parent;
+  while (holder && (ts.isParenthesizedExpression(holder) || ts.isAsExpression(holder) || ts.isSatisfiesExpression(holder) || ts.isTypeAssertionExpression(holder))) holder = holder.parent;
+  return holder;
+}
+
+/** Local names a file binds to imports under another name: default imports and `{ a as b }`. */
+function renamedImports(sourceFile: ts.SourceFile): Set<string> {
+  const names = new Set<string>();
+  for (const statement of sourceFile.statements) {
+    if (!ts.isImportDeclaration(statement) || !statement.importClause) continue;
+    const clause = statement.importClause;
+    if (clause.name) names.add(clause.name.text);
+    if (clause.namedBindings && ts.isNamedImports(clause.namedBindings)) {
+      for (const element of clause.namedBindings.elements) if (element.propertyName) names.add(element.name.text);
+    }
+  }
+  return names;
+}

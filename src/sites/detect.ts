@@ -6,9 +6,11 @@ import type { CodeIndex } from "../scan/code-index.js";
 import type { Origin, Resolver } from "../scan/resolve.js";
 import { importBinding, originMatches } from "../scan/resolve.js";
 import { className, MODULE_FUNCTION, positionOf, propertyNameText, type CallNode, type FunctionUnit } from "../scan/units.js";
-import type { LoadedRule, ValueRef } from "./rules.js";
+import type { ArgCondition, LoadedRule, ValueRef } from "./rules.js";
 import { isConstant, renderResource, type ResourceSource } from "./resource.js";
 import { sqlFeatures, sqlTextOf, type SqlMatch, type SqlText } from "./sql.js";
+import { withoutLockReleases } from "./lock-keys.js";
+import { scriptTexts, strongestLuaClass, type LuaClass } from "./lua.js";
 
 export interface DetectedSite {
   site: Site;
@@ -21,6 +23,8 @@ export interface DetectedSite {
   primitive?: number;
   /** Where the site's resource is written, for wrappers' use sites to bind their arguments into. */
   resourceSource?: ResourceSource;
+  /** For a lock held as its key: the functions its release or renewal sites were found in. */
+  releasedIn?: FunctionUnit[];
 }
 
 export function detectSites(index: CodeIndex, resolver: Resolver, allRules: LoadedRule[]): DetectedSite[] {
@@ -29,6 +33,8 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
   const byMethod = new Map<string, LoadedRule[]>();
   const functionRules: LoadedRule[] = [];
   const decoratorRules: LoadedRule[] = [];
+  const calledRules: LoadedRule[] = [];
+  const definitions: { rule: LoadedRule; call: CallNode }[] = [];
   for (const rule of rules) {
     if (rule.match.method) {
       for (const name of rule.match.method) byMethod.set(name, [...(byMethod.get(name) ?? []), rule]);
@@ -36,6 +42,8 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       functionRules.push(rule);
     } else if (rule.match.decorator) {
       decoratorRules.push(rule);
+    } else if (rule.match.called) {
+      calledRules.push(rule);
     }
   }
 
@@ -59,7 +67,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
     };
 
     for (const { node: call, unit } of scan.calls) {
-      const callee = ts.isTaggedTemplateExpression(call) ? call.tag : call.expression;
+      const callee = ts.isTaggedTemplateExpression(call) ? templateTag(call.tag) : call.expression;
       const target = skipOuterExpressions(callee);
       if (ts.isPropertyAccessExpression(target)) {
         for (const rule of byMethod.get(target.name.text) ?? []) {
@@ -71,6 +79,12 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
         for (const rule of functionRules) {
           if (!origins.some((o) => rule.modules.includes(o.module) && rule.match.function!.includes(o.path))) continue;
           matchCall(rule, call, ts.isPropertyAccessExpression(target) ? target.name : target, unit, emit, () => true);
+        }
+      }
+      // A library client called itself (`sql\`…\``, `this.sql\`…\``); members of it (`sql.unsafe`) are methods.
+      if (calledRules.length > 0 && (ts.isIdentifier(target) || (ts.isPropertyAccessExpression(target) && target.expression.kind === ts.SyntaxKind.ThisKeyword))) {
+        for (const rule of calledRules) {
+          matchCall(rule, call, ts.isPropertyAccessExpression(target) ? target.name : target, unit, emit, () => originMatches(resolver.origins(target), rule.modules, rule.match.called!));
         }
       }
     }
@@ -87,7 +101,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
         for (const rule of decoratorRules) {
           if (!origins.some((o) => rule.modules.includes(o.module) && rule.match.decorator!.includes(o.path))) continue;
           const extra: Partial<Site> = owner ? { function: owner } : {};
-          const level = rule.isolation && call ? isolationOf(call, rule.isolation) : undefined;
+          const level = rule.isolation && call ? isolationOf(call, rule.isolation, resolver) : undefined;
           if (level) extra.isolation = level;
           const value = rule.resource && call ? valueAt(call, rule.resource) : undefined;
           const resourceSource = value ? { node: value, bindings: new Map<ts.Node, ts.Expression>() } : undefined;
@@ -97,7 +111,10 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       }
     }
   }
-  return found;
+  if (definitions.length > 0) found.push(...commandSites(index, resolver, definitions));
+  // A lock held as its key that states no time to live is a claim on data: only its own function holds it.
+  const expires = (d: DetectedSite): boolean => d.rule.expiry !== undefined && argumentsMeet(d.rule.expiry, argumentsOf(d.node as CallNode), resolver) !== undefined;
+  return withoutLockReleases(found, resolver, expires);
 
   function matchCall(
     rule: LoadedRule,
@@ -112,23 +129,22 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
     const condition = rule.match.args;
     let locateAt: ts.Node | number = nameNode;
     if (condition) {
-      if (condition.minArgs !== undefined && args.length < condition.minArgs) return;
-      if (condition.literal && !args.some((a) => isLiteralIn(a, condition.literal!))) return;
-      if (condition.property) {
-        const property = findProperty(args, condition.property);
-        if (!property) return;
-        if (condition.propertyValue && ts.isPropertyAssignment(property) && !holdsLiteral(property.initializer, condition.propertyValue)) return;
-        locateAt = property.name;
-      }
-      if (condition.iterates && !iteratesOver(args[0], new RegExp(condition.iterates, "i"))) return;
-      if (condition.propertyPath && !condition.propertyPath.some((p) => hasPropertyPath(args, p.split(".")))) return;
+      const met = argumentsMeet(condition, args, resolver);
+      if (!met) return;
+      if (met.at) locateAt = met.at;
       if (condition.resultCached !== undefined && resultKeptAcrossRequests(call, resolver) !== condition.resultCached) return;
+      if (condition.unlessChained && chainedInto(call, condition.unlessChained)) return;
     }
-    const sqlMatches = rule.match.sql ? sqlMatchesOf(call, rule.match.sql) : undefined;
-    if ((sqlMatches && !sqlMatches.some((m) => m.matches.length > 0)) || !receiverOk()) return;
+    const sqlMatches = rule.match.sql ? sqlMatchesOf(call, rule) : undefined;
+    if ((sqlMatches && !sqlMatches.some((m) => m.matches.length > 0)) || (rule.match.lua && !luaMatches(call, rule, resolver)) || !receiverOk()) return;
+    // A script command's definition is no site: its calls are (their arguments bind the resource).
+    if (rule.defines) {
+      definitions.push({ rule, call });
+      return;
+    }
     const extra: Partial<Site> = {};
     if (rule.isolation) {
-      const level = isolationOf(call, rule.isolation);
+      const level = isolationOf(call, rule.isolation, resolver);
       if (level) extra.isolation = level;
     }
     let resourceSource: ResourceSource | undefined;
@@ -138,9 +154,10 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       const resource = resourceSource && renderResource(resourceSource, resolver);
       if (resource) extra.resource = resource;
     }
-    const constantOnly = condition?.constantResource === true;
+    // constantResource: true asks for a key every request shares, false for one that differs (or none stated).
+    const resourceFits = (resource: Site["resource"]): boolean => condition?.constantResource === undefined || (resource?.constant === true) === condition.constantResource;
     if (!sqlMatches) {
-      if (constantOnly && !extra.resource?.constant) return;
+      if (!resourceFits(extra.resource)) return;
       emit(rule, locateAt, call, unit, extra, resourceSource);
       return;
     }
@@ -148,21 +165,24 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       // SQL written in another file (an imported constant) is located at the call, the only place in this file.
       const elsewhere = node.getSourceFile() !== call.getSourceFile();
       for (const match of matches) {
-        if (constantOnly && !match.resource?.constant) continue;
+        if (!resourceFits(match.resource)) continue;
         const sqlExtra: Partial<Site> = { ...extra };
         if (match.isolation) sqlExtra.isolation = match.isolation;
         if (match.resource) sqlExtra.resource = match.resource;
+        sqlExtra.sqlParsed = match.parsed;
+        if (match.statement) sqlExtra.statement = match.statement;
         emit(rule, elsewhere ? nameNode : (text.sourcePos[match.offset] ?? call.getStart()), call, unit, sqlExtra, resourceSource);
       }
     }
   }
 
   /** Each SQL text the call may run, with the features it holds (one entry per branch of a conditional query). */
-  function sqlMatchesOf(call: CallNode, features: readonly string[]): { text: SqlText; node: ts.Node; matches: SqlMatch[] }[] {
+  function sqlMatchesOf(call: CallNode, rule: LoadedRule): { text: SqlText; node: ts.Node; matches: SqlMatch[] }[] {
+    const features: readonly string[] = rule.match.sql ?? [];
     return sqlArguments(call, resolver).map(({ text, node }) => {
       // `$n` written as an interpolation of a constant (`WHERE name = '${SEQUENCE}'`) names the same row for every request.
       const constantParameters = new Set(text.parameters.flatMap((p, i) => (isConstant(p, new Map(), resolver, 0) ? [i + 1] : [])));
-      return { text, node, matches: sqlFeatures(text.text, constantParameters).filter((m) => features.includes(m.feature)) };
+      return { text, node, matches: sqlFeatures(text.text, rule.sqlDialect, constantParameters).filter((m) => features.includes(m.feature)) };
     });
   }
 }
@@ -170,14 +190,93 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
 function receiverMatches(rule: LoadedRule, receiver: ts.Expression, resolver: Resolver, imported: ReadonlySet<string>): boolean {
   const { on, global } = rule.match;
   if (global !== undefined) {
-    const expr = skipOuterExpressions(receiver);
-    if (!ts.isIdentifier(expr) || expr.text !== global) return false;
+    // `navigator.locks`: the receiver is that property path from the global.
+    const names = global.split(".");
+    let expr = skipOuterExpressions(receiver);
+    for (let i = names.length - 1; i > 0; i--) {
+      if (!ts.isPropertyAccessExpression(expr) || expr.name.text !== names[i]) return false;
+      expr = skipOuterExpressions(expr.expression);
+    }
+    if (!ts.isIdentifier(expr) || expr.text !== names[0]) return false;
     const declaration = resolver.symbolAt(expr)?.declarations?.[0];
     return !declaration || !resolver.index.isAnalysed(declaration.getSourceFile().fileName);
   }
   if (!on) return false;
   if (on.any) return rule.modules.some((m) => imported.has(m));
   return originMatches(resolver.origins(receiver), rule.modules, on);
+}
+
+/** The script the call runs is of one of the rule's classes (the strongest over the texts it may hold). */
+function luaMatches(call: CallNode, rule: LoadedRule, resolver: Resolver): boolean {
+  const value = valueAt(call, rule.script ?? { argument: 0 });
+  if (!value) return false;
+  // Each class is its own rule: the script is read once per call.
+  if (!scriptClasses.has(value)) scriptClasses.set(value, strongestLuaClass(scriptTexts(value, resolver)));
+  const found = scriptClasses.get(value);
+  return found !== undefined && rule.match.lua!.includes(found);
+}
+
+const scriptClasses = new WeakMap<ts.Node, LuaClass | undefined>();
+
+/**
+ * Calls of the script commands the project defined, each a site of its definition's rule: a method named as
+ * the definition says on a receiver the rule accepts (`redis.defineCommand("acquire", …)` → `redis.acquire(key)`),
+ * or one of the rule's methods on the value the definition returns (`const s = redis.createScript(…)` → `s.exec(…)`).
+ */
+function commandSites(index: CodeIndex, resolver: Resolver, definitions: { rule: LoadedRule; call: CallNode }[]): DetectedSite[] {
+  const named = new Map<string, LoadedRule[]>();
+  const byValue = definitions.filter(({ rule }) => rule.defines!.methods);
+  for (const { rule, call } of definitions) {
+    if (rule.defines!.methods) continue;
+    for (const name of commandNames(call, rule.defines!.name)) named.set(name, [...(named.get(name) ?? []), rule]);
+  }
+  const sites: DetectedSite[] = [];
+  for (const scan of index.files) {
+    for (const { node: call, unit } of scan.calls) {
+      const target = ts.isTaggedTemplateExpression(call) ? undefined : skipOuterExpressions(call.expression);
+      if (!target || !ts.isPropertyAccessExpression(target)) continue;
+      const method = target.name.text;
+      const rules = new Set([
+        ...(named.get(method) ?? []).filter((rule) => originMatches(resolver.origins(target.expression), rule.modules, rule.defines!.on ?? rule.match.on ?? {})),
+        ...byValue.filter(({ rule, call: definition }) => rule.defines!.methods!.includes(method) && madeBy(target.expression, definition, resolver)).map((d) => d.rule),
+      ]);
+      for (const rule of rules) {
+        const value = rule.resource && valueAt(call, rule.resource);
+        const resourceSource = value ? { node: value, bindings: new Map<ts.Node, ts.Expression>() } : undefined;
+        const resource = resourceSource && renderResource(resourceSource, resolver);
+        const constant = rule.match.args?.constantResource;
+        if (constant !== undefined && (resource?.constant === true) !== constant) continue;
+        const pos = positionOf(target.name, scan.sourceFile);
+        const site: Site = { kind: rule.kind, rule: rule.id, api: rule.api, file: index.code.relative(scan.sourceFile.fileName), line: pos.line, column: pos.column, function: unit ? unit.name : MODULE_FUNCTION };
+        if (resource) site.resource = resource;
+        sites.push({ site, node: call, unit, rule, ...(resourceSource ? { resourceSource } : {}) });
+      }
+    }
+  }
+  return sites;
+}
+
+/** The names a definition makes callable: its name argument (ioredis also defines `<name>Buffer`), else the property or const it is stored under. */
+function commandNames(call: CallNode, ref: ValueRef | undefined): string[] {
+  if (ref) {
+    const value = valueAt(call, ref);
+    const name = value && skipOuterExpressions(value);
+    return name && ts.isStringLiteralLike(name) ? [name.text, `${name.text}Buffer`] : [];
+  }
+  let node: ts.Node = call;
+  while (ts.isParenthesizedExpression(node.parent) || ts.isAsExpression(node.parent) || ts.isSatisfiesExpression(node.parent)) node = node.parent;
+  const holder = node.parent;
+  if ((ts.isPropertyAssignment(holder) || ts.isVariableDeclaration(holder)) && holder.initializer === node && !ts.isComputedPropertyName(holder.name) && !ts.isObjectBindingPattern(holder.name) && !ts.isArrayBindingPattern(holder.name)) {
+    return [propertyNameText(holder.name)];
+  }
+  return [];
+}
+
+/** The receiver is a variable or field initialised with the definition (`const reserve = redis.createScript(…)`). */
+function madeBy(receiver: ts.Expression, definition: CallNode, resolver: Resolver): boolean {
+  const expr = skipOuterExpressions(receiver);
+  if (!ts.isIdentifier(expr) && !ts.isPropertyAccessExpression(expr)) return false;
+  return resolver.declarationsOf(expr).some((d) => (ts.isVariableDeclaration(d) || ts.isPropertyDeclaration(d)) && d.initializer !== undefined && skipOuterExpressions(d.initializer) === definition);
 }
 
 /** Origins of a callee used as a value (an imported function, a module member). */
@@ -189,9 +288,65 @@ function valueOrigins(resolver: Resolver, expr: ts.Expression): Origin[] {
   return resolver.origins(expr).filter((o) => o.form === "value");
 }
 
+/** A tag that is itself a call (`sql.type(schema)\`…\``) stands for the method it calls: the template is that method's SQL. */
+function templateTag(tag: ts.Expression): ts.Expression {
+  const expr = skipOuterExpressions(tag);
+  return ts.isCallExpression(expr) ? expr.expression : tag;
+}
+
 function argumentsOf(call: CallNode): readonly ts.Expression[] {
   if (ts.isTaggedTemplateExpression(call)) return [call.template];
   return call.arguments ?? [];
+}
+
+/** The conditions a call's arguments alone decide: undefined when they fail, else the property the site is located at, if one is named. */
+function argumentsMeet(condition: ArgCondition, args: readonly ts.Expression[], resolver: Resolver): { at?: ts.Node } | undefined {
+  if (condition.minArgs !== undefined && args.length < condition.minArgs) return undefined;
+  if (condition.literal && !args.some((a) => isLiteralIn(a, condition.literal!))) return undefined;
+  if (condition.member && !args.some((a) => isMemberIn(a, condition.member!, resolver, 0))) return undefined;
+  let at: ts.Node | undefined;
+  if (condition.property) {
+    const property = findProperty(args, condition.property);
+    if (!property) return undefined;
+    if (condition.propertyValue && ts.isPropertyAssignment(property) && !holdsLiteral(property.initializer, condition.propertyValue)) return undefined;
+    if (condition.propertyPattern !== undefined && !statesText(property, new RegExp(condition.propertyPattern, "i"), resolver)) return undefined;
+    if (condition.propertyMember && !isMemberIn(ts.isPropertyAssignment(property) ? property.initializer : property.name, condition.propertyMember, resolver, 0)) return undefined;
+    at = property.name;
+  }
+  if (condition.iterates && !iteratesOver(args[0], new RegExp(condition.iterates, "i"))) return undefined;
+  if (condition.propertyPath && !condition.propertyPath.some((p) => hasPropertyPath(args, p.split(".")))) return undefined;
+  if (condition.not && argumentsMeet(condition.not, args, resolver)) return undefined;
+  return at ? { at } : {};
+}
+
+/** `zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL`, or a const bound to it, ends with one of these dotted names. */
+function isMemberIn(arg: ts.Expression, names: string[], resolver: Resolver, depth: number): boolean {
+  const expr = skipOuterExpressions(arg);
+  if (ts.isIdentifier(expr)) {
+    const declaration = depth < 3 ? resolver.declarationsOf(expr)[0] : undefined;
+    return declaration !== undefined && ts.isVariableDeclaration(declaration) && declaration.initializer !== undefined && isMemberIn(declaration.initializer, names, resolver, depth + 1);
+  }
+  if (!ts.isPropertyAccessExpression(expr)) return false;
+  const text = expr.getText().replace(/\s+/g, "");
+  return names.some((name) => text === name || text.endsWith(`.${name}`));
+}
+
+/** The property's value states text matching the pattern: a literal or template (interpolations read as `$n`), either branch of a conditional, or a const holding one. */
+function statesText(property: ts.PropertyAssignment | ts.ShorthandPropertyAssignment, pattern: RegExp, resolver: Resolver): boolean {
+  const value = ts.isPropertyAssignment(property) ? property.initializer : property.name;
+  return sqlTexts(value, resolver, 0).some(({ text }) => pattern.test(text.text));
+}
+
+/** The call's result goes on to one of these methods called with `true` or nothing (`get(key).serializable(true)`); a variable may be false, and every path counts. */
+function chainedInto(call: CallNode, names: string[]): boolean {
+  let node: ts.Node = call;
+  while (ts.isPropertyAccessExpression(node.parent) && node.parent.expression === node && ts.isCallExpression(node.parent.parent) && node.parent.parent.expression === node.parent) {
+    const next: ts.CallExpression = node.parent.parent;
+    const first = next.arguments[0];
+    if (names.includes(node.parent.name.text) && (!first || first.kind === ts.SyntaxKind.TrueKeyword)) return true;
+    node = next;
+  }
+  return false;
 }
 
 function isLiteralIn(arg: ts.Expression, values: string[]): boolean {
@@ -305,8 +460,17 @@ function calleeName(call: ts.CallExpression): string | undefined {
   return ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
 }
 
-/** The argument at `argument`, or the `property` of an object-literal argument; with both, the property when that argument is an object literal. */
+/**
+ * The argument at `argument`, or the `property` of an object-literal argument; with both, the property when that argument is an
+ * object literal; with `chained`, the first argument of that method further down the call's chain.
+ */
 function valueAt(call: CallNode, ref: ValueRef): ts.Expression | undefined {
+  if (ref.chained) {
+    for (let node: ts.Node = call; ts.isPropertyAccessExpression(node.parent) && ts.isCallExpression(node.parent.parent) && node.parent.parent.expression === node.parent; node = node.parent.parent) {
+      if (node.parent.name.text === ref.chained) return node.parent.parent.arguments[0];
+    }
+    return undefined;
+  }
   const all = argumentsOf(call);
   const args = ref.argument !== undefined ? all.slice(ref.argument, ref.argument + 1) : all;
   if (ref.argument !== undefined && (!ref.property || !ts.isObjectLiteralExpression(skipOuterExpressions(args[0] ?? call)))) return args[0];
@@ -318,20 +482,33 @@ function valueAt(call: CallNode, ref: ValueRef): ts.Expression | undefined {
   return undefined;
 }
 
-function isolationOf(call: CallNode, ref: ValueRef): string | undefined {
+function isolationOf(call: CallNode, ref: ValueRef, resolver: Resolver): string | undefined {
   const value = valueAt(call, ref);
-  return value ? isolationText(value) : undefined;
+  return value ? isolationText(value, resolver, 0) : undefined;
 }
 
-/** `"SERIALIZABLE"`, `IsolationLevel.Serializable`, or `{ isolationLevel: … }`. */
-function isolationText(value: ts.Expression): string | undefined {
+/**
+ * `"SERIALIZABLE"`, `IsolationLevel.Serializable`, `{ isolationLevel: … }`, or a level stated inside an options value
+ * (`new TransactionMode({ tiLevel: isolationLevel.serializable })`, `{ readConcern: { level: "snapshot" } }`), also through a const.
+ */
+function isolationText(value: ts.Expression, resolver: Resolver, depth: number): string | undefined {
   const expr = skipOuterExpressions(value);
-  if (ts.isStringLiteralLike(expr)) return normaliseIsolation(expr.text);
+  // A transaction mode written as SQL (postgres.js `sql.begin("isolation level serializable", …)`) is read as BEGIN's.
+  if (ts.isStringLiteralLike(expr)) return normaliseIsolation(expr.text) ?? (/\bisolation\s+level\b/i.test(expr.text) ? sqlFeatures(`BEGIN ${expr.text}`)[0]?.isolation : undefined);
   if (ts.isPropertyAccessExpression(expr)) return normaliseIsolation(expr.name.text);
+  if (depth >= 3) return undefined;
+  if (ts.isIdentifier(expr)) {
+    const declaration = resolver.declarationsOf(expr)[0];
+    const bound = declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && ts.getCombinedNodeFlags(declaration) & ts.NodeFlags.Const;
+    return bound ? isolationText(declaration.initializer!, resolver, depth + 1) : undefined;
+  }
+  const stated = (values: readonly ts.Expression[]): string | undefined => values.reduce<string | undefined>((level, v) => level ?? isolationText(v, resolver, depth + 1), undefined);
   if (ts.isObjectLiteralExpression(expr)) {
     const nested = findProperty([expr], ["isolationLevel"]);
-    if (nested && ts.isPropertyAssignment(nested)) return isolationText(nested.initializer);
+    const values = expr.properties.flatMap((p) => (ts.isPropertyAssignment(p) ? [p.initializer] : ts.isShorthandPropertyAssignment(p) ? [p.name] : []));
+    return stated(nested ? [ts.isPropertyAssignment(nested) ? nested.initializer : nested.name, ...values] : values);
   }
+  if (ts.isNewExpression(expr) || ts.isCallExpression(expr)) return stated(expr.arguments ?? []);
   return undefined;
 }
 

@@ -6,8 +6,12 @@ import { Ajv, type ErrorObject } from "ajv";
 import type { SiteKind } from "../model/report.js";
 import type { OriginSpec } from "../scan/resolve.js";
 import { CoordlintError } from "../model/errors.js";
+import type { LuaClass } from "./lua.js";
 
 export type SqlFeature = "begin" | "set-isolation" | "for-update" | "for-share" | "lock-table" | "advisory-lock" | "delete" | "counter-update";
+
+/** The SQL dialect a library's queries are written in (node-sql-parser's names). */
+export type SqlDialect = "postgresql" | "mysql" | "mariadb" | "sqlite";
 
 export interface ReceiverSpec extends OriginSpec {
   any?: boolean;
@@ -22,6 +26,11 @@ export interface ArgCondition {
   propertyPath?: string[];
   constantResource?: boolean;
   minArgs?: number;
+  member?: string[];
+  propertyMember?: string[];
+  propertyPattern?: string;
+  unlessChained?: string[];
+  not?: ArgCondition;
 }
 
 export interface Matcher {
@@ -30,13 +39,23 @@ export interface Matcher {
   function?: string[];
   decorator?: string[];
   global?: string;
+  called?: ReceiverSpec;
   sql?: SqlFeature[];
+  lua?: LuaClass[];
   args?: ArgCondition;
+}
+
+/** A call that defines a script command: its sites are the command's calls. */
+export interface DefinesSpec {
+  name?: ValueRef;
+  methods?: string[];
+  on?: ReceiverSpec;
 }
 
 export interface ValueRef {
   argument?: number;
   property?: string;
+  chained?: string;
 }
 
 export interface SiteRule {
@@ -48,6 +67,12 @@ export interface SiteRule {
   resource?: ValueRef;
   isolation?: ValueRef;
   delivery?: boolean;
+  /** The lock outlives the call: held as its key (released by other sites on it) or through the returned handle. */
+  held?: "key" | "handle";
+  /** With `held: "key"`: the arguments that state the lock's time to live. */
+  expiry?: ArgCondition;
+  script?: ValueRef;
+  defines?: DefinesSpec;
 }
 
 export interface RuleFile {
@@ -55,6 +80,8 @@ export interface RuleFile {
   description: string;
   docs?: string;
   modules: string[];
+  /** The dialect of the SQL its calls send; unstated: PostgreSQL, then MySQL. */
+  sqlDialect?: SqlDialect;
   sites: SiteRule[];
 }
 
@@ -62,6 +89,7 @@ export interface RuleFile {
 export interface LoadedRule extends SiteRule {
   library: string;
   modules: string[];
+  sqlDialect?: SqlDialect;
   source: string;
 }
 
@@ -101,7 +129,7 @@ export function loadRules(files: string[] = builtinRuleFiles()): LoadedRule[] {
       const previous = ids.get(site.id);
       if (previous) throw new CoordlintError("config", `Invalid rule file ${file}: rule id "${site.id}" is already defined in ${previous}`);
       ids.set(site.id, file);
-      rules.push({ ...site, library: ruleFile.library, modules: ruleFile.modules, source: file });
+      rules.push({ ...site, library: ruleFile.library, modules: ruleFile.modules, ...(ruleFile.sqlDialect ? { sqlDialect: ruleFile.sqlDialect } : {}), source: file });
     }
   }
   return rules;

@@ -1,6 +1,10 @@
 // SQL text in code: extract it from literals and templates (interpolations become parameters) and find its coordination features.
 import { ts } from "ts-morph";
-import type { SqlFeature } from "./rules.js";
+import type { SqlStatement } from "../model/report.js";
+import type { SqlDialect, SqlFeature } from "./rules.js";
+import { parseStatement } from "./sql-ast.js";
+import { lockingClauses, transactionControl, type LockingClause } from "./sql-grammar.js";
+import { isPlaceholder, statementsOf, tokenize, type Token } from "./sql-tokens.js";
 
 /** SQL text with a map from text offsets back to source positions. */
 export interface SqlText {
@@ -17,6 +21,10 @@ export interface SqlMatch {
   offset: number;
   isolation?: string;
   resource?: { expression: string; constant: boolean };
+  /** The statement holding it parsed (false: the keyword scan found it). */
+  parsed: boolean;
+  /** What that statement does, when it parsed. */
+  statement?: SqlStatement;
 }
 
 /** SQL text of a literal, template or tagged template; undefined for anything else. */
@@ -68,53 +76,23 @@ function escapeLength(raw: string, at: number): number {
   return 2;
 }
 
-interface Token {
-  word: string;
-  offset: number;
+/** A resource written in SQL: its text, and the `$n` parameters it holds (undefined when it holds a `?` or `:name` one). */
+interface ResourceText {
+  expression: string;
+  parameters: number[] | undefined;
 }
 
-/** Word and punctuation tokens of SQL, skipping comments, quoted strings and identifiers. */
-export function tokenize(sql: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    if (c === "-" && sql[i + 1] === "-") {
-      while (i < sql.length && sql[i] !== "\n") i++;
-    } else if (c === "/" && sql[i + 1] === "*") {
-      const end = sql.indexOf("*/", i + 2);
-      i = end < 0 ? sql.length : end + 2;
-    } else if (c === "'" || c === '"' || c === "`") {
-      const start = i;
-      i++;
-      while (i < sql.length) {
-        if (sql[i] === c && sql[i + 1] === c) i += 2;
-        else if (sql[i] === c) break;
-        else i++;
-      }
-      // A string is one literal token; a quoted identifier keeps its name, to compare columns (`"value" = "value" + 1`).
-      tokens.push({ word: c === "'" ? "'" : `"${sql.slice(start + 1, i).toUpperCase()}"`, offset: start });
-      i++;
-    } else if (c === "$" && /[A-Za-z_$]/.test(sql[i + 1] ?? "")) {
-      const tagEnd = sql.indexOf("$", i + 1);
-      const tag = tagEnd < 0 ? "" : sql.slice(i, tagEnd + 1);
-      const close = tag ? sql.indexOf(tag, tagEnd + 1) : -1;
-      i = close < 0 ? i + 1 : close + tag.length;
-    } else if (c === ":" && sql[i - 1] !== ":" && sql[i + 1] !== ":" && /[A-Za-z_]/.test(sql[i + 1] ?? "")) {
-      // A named replacement (`:id`, Sequelize and knex): a parameter, like `$1` or `?`.
-      tokens.push({ word: "?", offset: i });
-      i++;
-      while (i < sql.length && /[A-Za-z_0-9]/.test(sql[i]!)) i++;
-    } else if (/[A-Za-z_0-9$]/.test(c)) {
-      const start = i;
-      while (i < sql.length && /[A-Za-z_0-9$]/.test(sql[i]!)) i++;
-      tokens.push({ word: sql.slice(start, i).toUpperCase(), offset: start });
-    } else {
-      if ("();?=+-,".includes(c)) tokens.push({ word: c, offset: i });
-      i++;
-    }
-  }
-  return tokens;
+interface Found {
+  feature: SqlFeature;
+  offset: number;
+  isolation?: string;
+  resource?: ResourceText;
+}
+
+interface AnalysedStatement {
+  parsed: boolean;
+  statement?: SqlStatement;
+  found: Found[];
 }
 
 const ADVISORY_FUNCTIONS = new Set([
@@ -129,100 +107,205 @@ const ADVISORY_FUNCTIONS = new Set([
   "GET_LOCK",
 ]);
 
+/** Every feature needs one of these words: a statement without any holds no site and is not parsed. */
+const FEATURE_WORDS = new Set(["BEGIN", "START", "SET", "FOR", "LOCK", "DELETE", "UPDATE", ...ADVISORY_FUNCTIONS]);
+
+/** Longer statements (generated bulk inserts, migrations) are scanned, not parsed: the parser takes about 15 ms per kB. */
+const MAX_PARSED_LENGTH = 10_000;
+
+/** The same text is analysed once per dialect, however many rules and calls ask. */
+const analyses = new Map<string, AnalysedStatement[]>();
+
+/**
+ * Coordination features of a SQL text, statement by statement: each statement is parsed in the dialect (unknown:
+ * PostgreSQL, then MySQL), and one that does not parse is read by a keyword scan over its tokens instead.
+ * `constantParameters` are the `$n` that stand for interpolations known to be the same for every request.
+ */
+export function sqlFeatures(sql: string, dialect?: SqlDialect, constantParameters: ReadonlySet<number> = new Set()): SqlMatch[] {
+  const key = `${dialect ?? ""}\u0000${sql}`;
+  let statements = analyses.get(key);
+  if (!statements) {
+    const tokens = tokenize(sql, dialect);
+    statements = statementsOf(tokens).map((statement) => analyseStatement(sql, statement, dialect));
+    analyses.set(key, statements);
+  }
+  return statements.flatMap(({ parsed, statement, found }) =>
+    found.map(({ resource, ...match }) => ({
+      ...match,
+      ...(resource ? { resource: { expression: resource.expression, constant: resource.parameters?.every((n) => constantParameters.has(n)) ?? false } } : {}),
+      parsed,
+      ...(statement ? { statement: { ...statement } } : {}),
+    })),
+  );
+}
+
+function analyseStatement(sql: string, tokens: Token[], dialect: SqlDialect | undefined): AnalysedStatement {
+  const control = transactionControl(tokens);
+  if (control) {
+    const at = tokens[0]!.offset;
+    const isolation = control.isolation ? { isolation: control.isolation } : {};
+    const found: Found[] = control.type === "begin" ? [{ feature: "begin", offset: at, ...isolation }] : control.isolation ? [{ feature: "set-isolation", offset: at, ...isolation }] : [];
+    return { parsed: true, statement: { type: control.type }, found };
+  }
+  if (!tokens.some((t) => FEATURE_WORDS.has(t.word))) return { parsed: false, found: [] };
+  const clauses = lockingClauses(tokens, dialect);
+  const start = tokens[0]!.offset;
+  const end = tokens[tokens.length - 1]!.end;
+  const parsed = clauses && end - start <= MAX_PARSED_LENGTH ? parseStatement(parserText(sql, tokens, clauses), dialect ? [dialect] : ["postgresql", "mysql"]) : undefined;
+  // A locking clause outside any SELECT was blanked from a statement that cannot hold one.
+  if (!clauses || !parsed || (clauses.length > 0 && !parsed.selects)) return { parsed: false, found: keywordScan(sql, tokens) };
+  const statement = parsed.statement;
+  const strongest = LOCK_STRENGTHS.find((lock) => clauses.some((c) => c.lock === lock));
+  if (strongest) statement.lock = strongest;
+  if (clauses.some((c) => c.nowait)) statement.nowait = true;
+  if (clauses.some((c) => c.skipLocked)) statement.skipLocked = true;
+
+  const found: Found[] = clauses.map((c) => ({ feature: c.lock === "update" || c.lock === "no key update" ? "for-update" : "for-share", offset: c.offset }));
+  // The statement's own DELETE or UPDATE, or its CTE's: not one of a locking clause, ON CONFLICT DO UPDATE or ON DELETE.
+  const keyword = (word: string): Token =>
+    tokens.find((t, i) => t.word === word && !["DO", "KEY", "ON"].includes(tokens[i - 1]?.word ?? "") && !clauses.some((c) => t.offset >= c.offset && t.offset < c.end)) ?? tokens[0]!;
+  if (statement.type === "lock-table") {
+    const resource = parsed.lockedTables.length > 0 ? { resource: { expression: parsed.lockedTables.join(", "), parameters: [] } } : {};
+    found.push({ feature: "lock-table", offset: tokens[0]!.offset, ...resource });
+  }
+  if (statement.type === "delete") found.push({ feature: "delete", offset: keyword("DELETE").offset });
+  if (statement.type === "update" && statement.increments) {
+    const update = tokens.indexOf(keyword("UPDATE"));
+    const resource = counterResource(sql, tokens, update);
+    if (resource) found.push({ feature: "counter-update", offset: tokens[update]!.offset, resource });
+  }
+  if ([...parsed.functions].some((name) => ADVISORY_FUNCTIONS.has(name.toUpperCase()))) {
+    tokens.forEach((t, i) => {
+      if (ADVISORY_FUNCTIONS.has(t.word) && tokens[i + 1]?.word === "(") found.push({ feature: "advisory-lock", offset: t.offset, resource: parenthesised(sql, tokens, i + 1) });
+    });
+  }
+  return { parsed: true, statement, found: found.sort((a, b) => a.offset - b.offset) };
+}
+
+const LOCK_STRENGTHS: NonNullable<SqlStatement["lock"]>[] = ["update", "no key update", "share", "key share"];
+
+/** The statement's text for the parser: placeholders written as numbers of the same length (the grammars reject `$1::uuid` and, in PostgreSQL, `?`), locking clauses blanked. */
+function parserText(sql: string, tokens: readonly Token[], clauses: readonly LockingClause[]): string {
+  const start = tokens[0]!.offset;
+  const chars = sql.slice(start, tokens[tokens.length - 1]!.end).split("");
+  const fill = (from: number, to: number, c: string): void => {
+    for (let k = from - start; k < to - start; k++) chars[k] = c;
+  };
+  for (const token of tokens) if (isPlaceholder(token)) fill(token.offset, token.end, "1");
+  for (const clause of clauses) fill(clause.offset, clause.end, " ");
+  return chars.join("");
+}
+
+/** The tokens from `from` to the end of the statement or of the parentheses around it (a CTE's). */
+function enclosed(tokens: readonly Token[], from: number): Token[] {
+  let depth = 0;
+  for (let k = from; k < tokens.length; k++) {
+    if (tokens[k]!.word === "(") depth++;
+    else if (tokens[k]!.word === ")" && --depth < 0) return tokens.slice(from, k);
+  }
+  return tokens.slice(from);
+}
+
+/** Tokens outside parentheses. */
+function topLevel(tokens: readonly Token[]): Token[] {
+  let depth = 0;
+  return tokens.filter((t) => {
+    if (t.word === "(") depth++;
+    if (t.word === ")") depth--;
+    return depth === 0 && t.word !== ")";
+  });
+}
+
 const ISOLATION_WORDS = new Set(["SERIALIZABLE", "REPEATABLE", "READ", "COMMITTED", "UNCOMMITTED", "SNAPSHOT"]);
 
-/** Coordination features of a SQL text (keyword scan over tokens, not over raw text). */
-export function sqlFeatures(sql: string, constantParameters: ReadonlySet<number> = new Set()): SqlMatch[] {
-  const tokens = tokenize(sql);
-  const matches: SqlMatch[] = [];
-  let statementStart = true;
+/** The conservative fallback for a statement that does not parse: keywords in their places, over tokens (never raw text). */
+function keywordScan(sql: string, tokens: readonly Token[]): Found[] {
+  const found: Found[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     const next = (k: number): string => tokens[i + k]?.word ?? "";
-    if (t.word === ";") {
-      statementStart = true;
-      continue;
-    }
-    const initial = statementStart;
-    statementStart = false;
+    const initial = i === 0;
     if (initial && (t.word === "BEGIN" || (t.word === "START" && next(1) === "TRANSACTION"))) {
-      matches.push({ feature: "begin", offset: t.offset, ...isolationAfter(tokens, i) });
+      found.push({ feature: "begin", offset: t.offset, ...isolationAfter(tokens, i) });
     } else if (initial && t.word === "SET" && (next(1) === "TRANSACTION" || next(1) === "SESSION")) {
       const level = isolationAfter(tokens, i);
-      if (level.isolation) matches.push({ feature: "set-isolation", offset: t.offset, ...level });
+      if (level.isolation) found.push({ feature: "set-isolation", offset: t.offset, ...level });
     } else if (initial && t.word === "UPDATE") {
-      const counter = counterUpdate(sql, tokens, i, constantParameters);
-      if (counter) matches.push({ feature: "counter-update", offset: t.offset, resource: counter });
-    } else if (initial && t.word === "DELETE" && next(1) === "FROM") {
-      matches.push({ feature: "delete", offset: t.offset });
+      const resource = incrementsItself(tokens) ? counterResource(sql, tokens, 0) : undefined;
+      if (resource) found.push({ feature: "counter-update", offset: t.offset, resource });
+    } else if (t.word === "DELETE" && next(1) === "FROM") {
+      found.push({ feature: "delete", offset: t.offset });
     } else if (initial && t.word === "LOCK" && next(1) !== "(") {
-      matches.push({ feature: "lock-table", offset: t.offset });
+      found.push({ feature: "lock-table", offset: t.offset });
     } else if (t.word === "FOR" && (next(1) === "UPDATE" || (next(1) === "NO" && next(2) === "KEY" && next(3) === "UPDATE"))) {
-      matches.push({ feature: "for-update", offset: t.offset });
+      found.push({ feature: "for-update", offset: t.offset });
     } else if (t.word === "FOR" && (next(1) === "SHARE" || (next(1) === "KEY" && next(2) === "SHARE"))) {
-      matches.push({ feature: "for-share", offset: t.offset });
+      found.push({ feature: "for-share", offset: t.offset });
     } else if (t.word === "LOCK" && next(1) === "IN" && next(2) === "SHARE" && next(3) === "MODE") {
-      matches.push({ feature: "for-share", offset: t.offset });
+      found.push({ feature: "for-share", offset: t.offset });
     } else if (ADVISORY_FUNCTIONS.has(t.word) && next(1) === "(") {
-      matches.push({ feature: "advisory-lock", offset: t.offset, resource: parenthesised(sql, tokens, i + 1, constantParameters) });
+      found.push({ feature: "advisory-lock", offset: t.offset, resource: parenthesised(sql, tokens, i + 1) });
     }
   }
-  return matches;
+  return found;
+}
+
+/** `SET value = value + 1` (the keyword scan's reading: a column, `=`, the same column, then `+` or `-`). */
+function incrementsItself(tokens: readonly Token[]): boolean {
+  const set = tokens.findIndex((t) => t.word === "SET");
+  if (set < 0) return false;
+  const where = tokens.findIndex((t, k) => k > set && t.word === "WHERE");
+  const list = tokens.slice(set, where < 0 ? undefined : where);
+  return list.some((t, k) => t.word === "=" && list[k + 1]?.word === list[k - 1]?.word && (list[k + 2]?.word === "+" || list[k + 2]?.word === "-"));
 }
 
 /**
- * `UPDATE counters SET value = value + 1 WHERE name = 'invoice'`: a statement that increments a column of the rows
- * its WHERE names. The resource is the table and that WHERE; constant when the WHERE holds no parameter.
+ * The rows an incrementing UPDATE writes: its table and its top-level WHERE (`counters WHERE name = 'invoice'`), or the
+ * whole table when it has none. Every `$n` in the WHERE counts, quoted ones too (`'${SEQUENCE}'` is an interpolation).
  */
-function counterUpdate(sql: string, tokens: Token[], from: number, constantParameters: ReadonlySet<number>): { expression: string; constant: boolean } | undefined {
-  let end = from + 1;
-  while (end < tokens.length && tokens[end]!.word !== ";") end++;
-  const words = tokens.slice(from, end);
-  const set = words.findIndex((t) => t.word === "SET");
-  const where = words.findIndex((t) => t.word === "WHERE");
-  if (set < 0 || where < set) return undefined;
-  const increments = words.slice(set, where).some((t, k, list) => t.word === "=" && list[k + 1]?.word === list[k - 1]?.word && (list[k + 2]?.word === "+" || list[k + 2]?.word === "-"));
-  if (!increments) return undefined;
-  const returning = words.findIndex((t) => t.word === "RETURNING");
-  const clause = words.slice(where + 1, returning > where ? returning : undefined);
-  const stop = returning > where ? words[returning]!.offset : end < tokens.length ? tokens[end]!.offset : sql.length;
-  const table = sql.slice(words[1]!.offset, words[set]!.offset).trim();
-  const condition = sql.slice(words[where + 1]?.offset ?? stop, stop).trim();
-  return {
-    expression: `${table} WHERE ${condition}`.replace(/\s+/g, " "),
-    constant: clause.length > 0 && onlyConstantParameters(condition, clause, constantParameters),
-  };
+function counterResource(sql: string, tokens: readonly Token[], update: number): ResourceText | undefined {
+  const rest = enclosed(tokens, update);
+  const outer = topLevel(rest);
+  const set = outer.findIndex((t) => t.word === "SET");
+  if (set < 1) return undefined;
+  const where = outer.findIndex((t, k) => k > set && t.word === "WHERE");
+  const returning = outer.findIndex((t, k) => k > Math.max(set, where) && t.word === "RETURNING");
+  const table = sql.slice(outer[1]!.offset, outer[set]!.offset).trim();
+  if (where < 0) return { expression: table.replace(/\s+/g, " "), parameters: [] };
+  const stop = returning > where ? outer[returning]!.offset : rest[rest.length - 1]!.end;
+  const clause = rest.filter((t) => t.offset > outer[where]!.offset && t.offset < stop);
+  const condition = sql.slice(clause[0]?.offset ?? stop, stop).trim();
+  return { expression: `${table} WHERE ${condition}`.replace(/\s+/g, " "), parameters: parametersOf(condition, clause) };
 }
 
-/** No `?` placeholder, and every `$n` (quoted or not) stands for an interpolation known to be constant. */
-function onlyConstantParameters(text: string, tokens: Token[], constantParameters: ReadonlySet<number>): boolean {
-  if (tokens.some((t) => t.word === "?")) return false;
-  return [...text.matchAll(/\$(\d+)/g)].every((m) => constantParameters.has(Number(m[1])));
+/** `$n` numbers written in the text, quoted or not; undefined when it holds a `?` or `:name` placeholder. */
+function parametersOf(text: string, tokens: readonly Token[]): number[] | undefined {
+  if (tokens.some((t) => t.word === "?")) return undefined;
+  return [...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
 }
 
-function isolationAfter(tokens: Token[], from: number): { isolation?: string } {
+function isolationAfter(tokens: readonly Token[], from: number): { isolation?: string } {
   for (let k = from; k < Math.min(tokens.length, from + 12); k++) {
     if (tokens[k]!.word === "ISOLATION" && tokens[k + 1]?.word === "LEVEL") {
       const words: string[] = [];
       for (let j = k + 2; j < tokens.length && ISOLATION_WORDS.has(tokens[j]!.word) && words.length < 2; j++) words.push(tokens[j]!.word);
       return words.length > 0 ? { isolation: words.join(" ") } : {};
     }
-    if (tokens[k]!.word === ";") break;
   }
   return {};
 }
 
-/** The text between a `(` token and its matching `)`: constant when it holds no parameter. */
-function parenthesised(sql: string, tokens: Token[], open: number, constantParameters: ReadonlySet<number>): { expression: string; constant: boolean } {
+/** The text between a `(` token and its matching `)`. */
+function parenthesised(sql: string, tokens: readonly Token[], open: number): ResourceText {
   let depth = 0;
   for (let k = open; k < tokens.length; k++) {
     const word = tokens[k]!.word;
     if (word === "(") depth++;
     if (word === ")" && --depth === 0) {
       const expression = sql.slice(tokens[open]!.offset + 1, tokens[k]!.offset).trim();
-      return { expression, constant: onlyConstantParameters(expression, tokens.slice(open, k), constantParameters) };
+      return { expression, parameters: parametersOf(expression, tokens.slice(open, k)) };
     }
   }
-  const expression = sql.slice(tokens[open]!.offset + 1).trim();
-  return { expression, constant: onlyConstantParameters(expression, tokens.slice(open), constantParameters) };
+  const expression = sql.slice(tokens[open]!.offset + 1, tokens[tokens.length - 1]!.end).trim();
+  return { expression, parameters: parametersOf(expression, tokens.slice(open)) };
 }

@@ -29,10 +29,14 @@ export function addWrapperSites(index: CodeIndex, resolver: Resolver, primitives
   const done = new Set<string>();
   let callers: Map<number, { call: CallNode; unit: FunctionUnit | undefined }[]> | undefined;
 
+  // Use sites of functions that leave a lock held: their result is the lock's handle.
+  const holderUses = new Set<number>();
   for (let i = 0; i < sites.length; i++) {
     const detected = sites[i]!;
     if (!SCOPED_KINDS.has(detected.site.kind) || detected.site.delivery || !detected.unit) continue;
-    const runner = callbackRunner(detected.unit, resolver);
+    const runsCallback = callbackRunner(detected.unit, resolver);
+    const holder = runsCallback ? undefined : lockHolder(detected, holderUses.has(i));
+    const runner = runsCallback ?? holder;
     if (!runner) continue;
     // What callers call: the named function that writes the runner (a middleware or decorator factory, or the runner itself).
     const wrapper = outermostInline(runner);
@@ -48,6 +52,7 @@ export function addWrapperSites(index: CodeIndex, resolver: Resolver, primitives
     for (const { call, unit } of callers.get(wrapper.id) ?? []) {
       const pos = positionOf(ts.isDecorator(call.parent) ? call.parent : calleeNameNode(call));
       const resourceSource = detected.resourceSource && bindArguments(detected.resourceSource, wrapper, call);
+      if (holder) holderUses.add(sites.length);
       sites.push({
         node: call,
         unit,
@@ -128,12 +133,73 @@ function decoratedName(decorator: ts.Decorator): string {
   return MODULE_FUNCTION;
 }
 
+/**
+ * The function that takes a lock and leaves it held, for its callers to release (`const lease = await locks.acquire(key)`
+ * … `lease.release()`): a lock held as its key with a release or renewal site outside the function's own body
+ * (another method or function of its scope, a closure it returns), or a lock handle (or the result of such a
+ * function) that the function returns or stores in a field without calling anything on it.
+ */
+function lockHolder(detected: DetectedSite, holderUse: boolean): FunctionUnit | undefined {
+  if ((detected.site.kind !== "lock" && detected.site.kind !== "local-lock") || !detected.unit) return undefined;
+  const holder = outermostInline(detected.unit);
+  const held = holderUse ? "handle" : detected.primitive === undefined ? detected.rule.held : undefined;
+  if (held === "key") {
+    // An EXPIRE beside the SETNX belongs to taking the lock; a release elsewhere leaves it held on return.
+    return (detected.releasedIn ?? []).some((unit) => unit !== holder) ? holder : undefined;
+  }
+  return held === "handle" && handleEscapes(detected.node, holder) ? holder : undefined;
+}
+
+/** The call's result leaves the function unreleased: returned or stored in a field, directly or through a local nothing in the function's own body calls or hands on. */
+function handleEscapes(call: ts.Node, holder: FunctionUnit): boolean {
+  if (ts.findAncestor(call.parent, isFunctionNode) !== holder.node) return false;
+  let node: ts.Node = call;
+  while (ts.isAwaitExpression(node.parent) || ts.isParenthesizedExpression(node.parent) || ts.isAsExpression(node.parent) || ts.isNonNullExpression(node.parent)) node = node.parent;
+  const parent = node.parent;
+  if (ts.isReturnStatement(parent) || (ts.isArrowFunction(parent) && parent.body === node) || storedInField(parent, node)) return true;
+  if (!ts.isVariableDeclaration(parent) || !ts.isIdentifier(parent.name) || !holder.node.body) return false;
+  const name = parent.name.text;
+  let escapes = false;
+  let used = false;
+  const visit = (child: ts.Node): void => {
+    if (isFunctionNode(child)) return;
+    // What is returned or stored (a handle object, a closure releasing it) is the caller's to use.
+    if ((ts.isReturnStatement(child) && child.expression) || (ts.isBinaryExpression(child) && storedInField(child, child.right))) {
+      if (mentions(ts.isReturnStatement(child) ? child.expression! : (child as ts.BinaryExpression).right, name)) escapes = true;
+      return;
+    }
+    if (ts.isCallExpression(child)) {
+      const callee = skipOuterExpressions(child.expression);
+      const receiver = ts.isPropertyAccessExpression(callee) ? skipOuterExpressions(callee.expression) : callee;
+      if ((ts.isIdentifier(receiver) && receiver.text === name) || child.arguments.some((a) => ts.isIdentifier(a) && a.text === name)) used = true;
+    }
+    ts.forEachChild(child, visit);
+  };
+  ts.forEachChild(holder.node.body, visit);
+  return escapes && !used;
+}
+
+function storedInField(node: ts.Node, value: ts.Node): boolean {
+  return ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && node.right === value && ts.isPropertyAccessExpression(node.left) && node.left.expression.kind === ts.SyntaxKind.ThisKeyword;
+}
+
+function mentions(node: ts.Node, name: string): boolean {
+  if (ts.isIdentifier(node)) return node.text === name;
+  return ts.forEachChild(node, (child) => (mentions(child, name) ? true : undefined)) ?? false;
+}
+
 /** The innermost function, from the site's outwards through the callbacks that enclose it, that runs a callback it was given. */
 function callbackRunner(unit: FunctionUnit, resolver: Resolver): FunctionUnit | undefined {
   for (let current: FunctionUnit | undefined = unit; current; current = current.inline ? current.parent : undefined) {
-    if (forwardsCallback(current, resolver)) return current;
+    if (!isPromiseExecutor(current.node) && forwardsCallback(current, resolver)) return current;
   }
   return undefined;
+}
+
+/** `new Promise((resolve, reject) => …)`: the executor's parameters settle the promise, they are no callback a caller gave (a promisified callback API). */
+function isPromiseExecutor(node: ts.Node): boolean {
+  const parent = node.parent;
+  return ts.isNewExpression(parent) && parent.arguments?.[0] === node && ts.isIdentifier(parent.expression) && parent.expression.text === "Promise";
 }
 
 /** The wrapper's parameters bound to what this call passes (`withLock(\`order:${id}\`, fn)`: `key` → `` `order:${id}` ``). */
