@@ -1,7 +1,7 @@
 // Route files outside Next.js's folders: `api/**/route.ts` exporting functions named after HTTP methods, the form several file-system routers share.
 import path from "node:path";
-import { exportedBindings, joinRoute, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
-import { bracketSegment, EXPORTED_METHODS, exportEntries, foldersBelow, ROUTE_FILE } from "./fs-routes.js";
+import { exportedBindings, exportEntries, type FinderContext, type HandlerCandidate, type HandlerFinder, joinRoute } from "./finder.js";
+import { bracketSegment, EXPORTED_METHODS, foldersBelow, ROUTE_FILE } from "./fs-routes.js";
 
 export const apiRoute: HandlerFinder = {
   framework: "api-route",

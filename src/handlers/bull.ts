@@ -2,8 +2,7 @@
 import { ts } from "ts-morph";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
-import { isFunctionNode } from "../scan/units.js";
-import { literalText, methodCalls, wrappedEntries, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
+import { type FinderContext, type HandlerCandidate, type HandlerFinder, literalText, methodCalls, returnedExpressions, wrappedEntries } from "./finder.js";
 import { concat, nameText, receivedValue, written, type NameText } from "./caller-values.js";
 
 const MODULES = ["bull"];
@@ -77,7 +76,7 @@ function queueNames(resolver: Resolver, expression: ts.Expression, bindings: Bin
         const argument = expr.arguments[i];
         if (argument) inner.set(parameter, argument);
       });
-      return returned(unit.node).flatMap((r) => queueNames(resolver, r, inner, depth + 1));
+      return returnedExpressions(unit.node).flatMap((r) => queueNames(resolver, r, inner, depth + 1));
     });
   }
   if (ts.isConditionalExpression(expr)) return [...queueNames(resolver, expr.whenTrue, bindings, depth), ...queueNames(resolver, expr.whenFalse, bindings, depth)];
@@ -109,19 +108,6 @@ function queueName(resolver: Resolver, argument: ts.Expression | undefined, bind
     if (bound) return queueName(resolver, bound, bindings, depth + 1);
   }
   return nameText(resolver, argument);
-}
-
-function returned(fn: ts.SignatureDeclaration & { body?: ts.Node }): ts.Expression[] {
-  const body = fn.body;
-  if (!body) return [];
-  if (!ts.isBlock(body)) return ts.isExpression(body) ? [body] : [];
-  const found: ts.Expression[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isReturnStatement(node) && node.expression) found.push(node.expression);
-    if (!isFunctionNode(node)) ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(body, visit);
-  return found;
 }
 
 /** Values assigned to a variable or property (`x = …`, `this.x = …`) in the file declaring it. */

@@ -2,8 +2,8 @@
 import { ts } from "ts-morph";
 import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches } from "../scan/resolve.js";
-import { isFunctionNode, propertyNameText } from "../scan/units.js";
-import { literalText, methodCalls, type FinderContext, type HandlerFinder } from "./finder.js";
+import { propertyNameText } from "../scan/units.js";
+import { type FinderContext, type HandlerFinder, literalText, methodCalls, returnedExpressions } from "./finder.js";
 import { flattenFunctions, RouteTree, routePath, type UseRecord } from "./route-tree.js";
 
 const MODULES = ["elysia"];
@@ -189,16 +189,3 @@ function propertyValue(options: ts.ObjectLiteralExpression | undefined, name: st
   return undefined;
 }
 
-/** What a factory function returns: its expression body or its return statements' values. */
-function returnedExpressions(fn: ts.FunctionLikeDeclaration): ts.Expression[] {
-  const body = fn.body;
-  if (!body) return [];
-  if (!ts.isBlock(body)) return [body];
-  const found: ts.Expression[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isReturnStatement(node) && node.expression) found.push(node.expression);
-    if (!isFunctionNode(node)) ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(body, visit);
-  return found;
-}

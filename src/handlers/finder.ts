@@ -120,6 +120,31 @@ function unwrapEntries(resolver: Resolver, expression: ts.Expression, seen: Set<
   return declaration && resolver.index.isAnalysed(declaration.getSourceFile().fileName) ? unwrapEntries(resolver, declaration.initializer!, seen) : [];
 }
 
+/** The expressions a function returns: its expression body, or each `return` of its block (nested functions aside). */
+export function returnedExpressions(fn: { body?: ts.Node }): ts.Expression[] {
+  const body = fn.body;
+  if (!body) return [];
+  if (!ts.isBlock(body)) return ts.isExpression(body) ? [body] : [];
+  const found: ts.Expression[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isReturnStatement(node) && node.expression) found.push(node.expression);
+    if (!isFunctionNode(node)) ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(body, visit);
+  return found;
+}
+
+/** What an exported binding runs: a function declaration, or what its (possibly wrapped) value runs. */
+export function exportEntries(resolver: Resolver, binding: ExportedBinding): HandlerEntry[] {
+  const value = binding.value;
+  if (!value) return [];
+  if (ts.isFunctionDeclaration(value)) {
+    const unit = resolver.index.unitOf(value);
+    return unit ? [{ units: [unit] }] : [];
+  }
+  return wrappedEntries(resolver, value).filter((e) => e.units.length > 0);
+}
+
 /** A module-level export: its name, the node naming it (where a handler is reported), and the value exported. */
 export interface ExportedBinding {
   name: string;

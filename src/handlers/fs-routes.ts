@@ -3,8 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ts } from "ts-morph";
 import { skipOuterExpressions, type CodeIndex } from "../scan/code-index.js";
-import { importBinding, type Resolver } from "../scan/resolve.js";
-import { wrappedEntries, type ExportedBinding, type HandlerEntry } from "./finder.js";
+import { importBinding } from "../scan/resolve.js";
 
 /** The HTTP methods route files export by name (Next.js, SvelteKit `+server.ts`, `api/**\/route.ts`). */
 export const EXPORTED_METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
@@ -63,16 +62,6 @@ export function bracketSegment(segment: string): string | undefined {
     .replace(/\[([^\]=]+)(=[^\]]*)?\]/g, ":$1");
 }
 
-/** The functions an exported route-module binding runs: a function declaration, or a (possibly wrapped) expression. */
-export function exportEntries(resolver: Resolver, binding: ExportedBinding): HandlerEntry[] {
-  const value = binding.value;
-  if (!value) return [];
-  if (ts.isFunctionDeclaration(value)) {
-    const unit = resolver.index.unitOf(value);
-    return unit ? [{ units: [unit] }] : [];
-  }
-  return wrappedEntries(resolver, value).filter((e) => e.units.length > 0);
-}
 
 /**
  * Framework config files (`svelte.config.js`, `nuxt.config.ts`, `react-router.config.ts`…) beside or above the

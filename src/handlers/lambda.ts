@@ -3,9 +3,9 @@ import { ts } from "ts-morph";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
 import { propertyNameText } from "../scan/units.js";
-import { entryOf, exportedBindings, wrappedEntries, type ExportedBinding, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
+import { entryOf, type ExportedBinding, exportedBindings, exportEntries, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder, returnedExpressions, wrappedEntries } from "./finder.js";
 import { netlifyFunction } from "./netlify.js";
-import { bindingEntries, isAppAdapter, ProjectFiles, TEST_FILE, valueImports } from "./serverless.js";
+import { isAppAdapter, ProjectFiles, TEST_FILE, valueImports } from "./serverless.js";
 
 const TYPES_MODULE = "aws-lambda";
 const MIDDY_MODULES = ["@middy/core"];
@@ -37,7 +37,7 @@ export const lambda: HandlerFinder = {
         const entry = binding.name === "handler" && isFunctionValue(resolver, binding.value) && !imported.get(fileName)?.has(binding.name) && !imported.get(fileName)?.has("*");
         if (!middy && !typed && !entry) continue;
         if (!middy && !ts.isFunctionDeclaration(binding.value) && isAppAdapter(resolver, binding.value)) continue;
-        out.push({ name: `lambda ${binding.name}`, framework: "lambda", node: binding.nameNode, entries: middy ?? bindingEntries(resolver, binding) });
+        out.push({ name: `lambda ${binding.name}`, framework: "lambda", node: binding.nameNode, entries: middy ?? exportEntries(resolver, binding) });
       }
     }
     return out;
@@ -150,16 +150,3 @@ function middlewareFunctions(resolver: Resolver, expression: ts.Expression, dept
   return [];
 }
 
-/** What a function returns: its expression body, or the expressions of its own return statements. */
-function returnedExpressions(node: ts.FunctionLikeDeclaration): ts.Expression[] {
-  const body = node.body;
-  if (!body) return [];
-  if (!ts.isBlock(body)) return [body];
-  const found: ts.Expression[] = [];
-  const visit = (child: ts.Node): void => {
-    if (ts.isReturnStatement(child) && child.expression) found.push(child.expression);
-    if (!ts.isFunctionLike(child)) ts.forEachChild(child, visit);
-  };
-  ts.forEachChild(body, visit);
-  return found;
-}

@@ -3,7 +3,7 @@ import { ts } from "ts-morph";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import type { Resolver } from "../scan/resolve.js";
 import { propertyNameText, type FunctionUnit } from "../scan/units.js";
-import { joinRoute, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
+import { type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder, joinRoute, returnedExpressions } from "./finder.js";
 import { routePath } from "./route-tree.js";
 
 const COMMON = "@nestjs/common";
@@ -161,7 +161,7 @@ function expand(resolver: Resolver, expression: ts.Expression, decorator: ts.Dec
     return [{ ...origin, args, decorator }];
   }
   if (!ts.isCallExpression(expr) || depth >= 3) return [];
-  return resolver.functionTargets(expr.expression).flatMap((unit) => returnedExpressions(unit).flatMap((r) => expand(resolver, r, decorator, depth + 1)));
+  return resolver.functionTargets(expr.expression).flatMap((unit) => returnedExpressions(unit.node).flatMap((r) => expand(resolver, r, decorator, depth + 1)));
 }
 
 /** The @nestjs/* export an expression names (`Get`, a renamed import of it, `nest.Get`), or undefined. */
@@ -174,19 +174,6 @@ function nestExport(resolver: Resolver, expression: ts.Expression): { module: st
     if (module) return { module, name: origin.path };
   }
   return undefined;
-}
-
-function returnedExpressions(unit: FunctionUnit): ts.Expression[] {
-  const body = unit.node.body;
-  if (!body) return [];
-  if (!ts.isBlock(body)) return [body];
-  const found: ts.Expression[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isReturnStatement(node) && node.expression) found.push(node.expression);
-    if (!ts.isFunctionLike(node)) ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(body, visit);
-  return found;
 }
 
 /** The unit of a method a class declares or inherits from a project base class. */

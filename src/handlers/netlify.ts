@@ -2,8 +2,8 @@
 import path from "node:path";
 import { ts } from "ts-morph";
 import { skipOuterExpressions, type CodeIndex } from "../scan/code-index.js";
-import { exportedBindings, literalText, type ExportedBinding, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
-import { bindingEntries, isAppAdapter, memberNamed, ProjectFiles, projectRoot, propertyEntries, TEST_FILE, tomlString } from "./serverless.js";
+import { type ExportedBinding, exportedBindings, exportEntries, type FinderContext, type HandlerCandidate, type HandlerFinder, literalText } from "./finder.js";
+import { isAppAdapter, memberNamed, ProjectFiles, projectRoot, propertyEntries, TEST_FILE, tomlString } from "./serverless.js";
 
 const DEFAULT_DIRECTORY = "netlify/functions";
 const SOURCE_FILE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
@@ -31,7 +31,7 @@ export const netlify: HandlerFinder = {
         // `export default { fetch, config }`: the object form of a function, its config beside its fetch.
         const object = binding.name === "default" && !ts.isFunctionDeclaration(binding.value) ? skipOuterExpressions(binding.value) : undefined;
         const form = object && ts.isObjectLiteralExpression(object) ? object : undefined;
-        const entries = form ? propertyEntries(resolver, memberNamed(form, "fetch")) : bindingEntries(resolver, binding);
+        const entries = form ? propertyEntries(resolver, memberNamed(form, "fetch")) : exportEntries(resolver, binding);
         const routes = binding.name === "default" ? configRoutes(form ? member(form, "config") : configValue(config)) : [];
         for (const route of routes.length > 0 ? routes : [`netlify ${name}`]) out.push({ name: route, framework: "netlify", node: binding.nameNode, entries });
       }

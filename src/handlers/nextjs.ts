@@ -4,8 +4,8 @@ import { ts } from "ts-morph";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import type { Resolver } from "../scan/resolve.js";
 import { isFunctionNode, type FunctionUnit } from "../scan/units.js";
-import { exportedBindings, joinRoute, type ExportedBinding, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
-import { bracketSegment, EXPORTED_METHODS, exportEntries, foldersBelow, ROUTE_FILE, SOURCE_FILE } from "./fs-routes.js";
+import { type ExportedBinding, exportedBindings, exportEntries, type FinderContext, type HandlerCandidate, type HandlerFinder, joinRoute } from "./finder.js";
+import { bracketSegment, EXPORTED_METHODS, foldersBelow, ROUTE_FILE, SOURCE_FILE } from "./fs-routes.js";
 
 export const nextjs: HandlerFinder = {
   framework: "nextjs",

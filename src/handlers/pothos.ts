@@ -3,7 +3,7 @@ import { ts } from "ts-morph";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
 import { isFunctionNode, propertyNameText } from "../scan/units.js";
-import { literalText, wrappedEntries, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
+import { type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder, literalText, returnedExpressions, wrappedEntries } from "./finder.js";
 
 const MODULES = ["@pothos/core"];
 const ROOTS: Record<string, string> = { query: "Query", mutation: "Mutation", subscription: "Subscription" };
@@ -104,7 +104,7 @@ class PothosModel {
     if (!fn || !isFunctionNode(fn)) return;
     const builder = fn.parameters[0]?.name;
     if (!builder || !ts.isIdentifier(builder)) return;
-    for (const record of returnedValues(fn)) {
+    for (const record of returnedExpressions(fn).map((e) => skipOuterExpressions(e))) {
       if (!ts.isObjectLiteralExpression(record)) continue;
       for (const property of record.properties) {
         if (!ts.isPropertyAssignment(property)) continue;
@@ -121,7 +121,7 @@ class PothosModel {
     if (!isFunctionNode(fn) || fieldName === undefined) return;
     const builder = fn.parameters[0]?.name;
     if (!builder || !ts.isIdentifier(builder)) return;
-    for (const value of returnedValues(fn)) {
+    for (const value of returnedExpressions(fn).map((e) => skipOuterExpressions(e))) {
       const entries = this.fieldEntries(builder, value);
       if (entries.length > 0) out.push({ name: `${type}.${fieldName}`, framework: "pothos", node: call, entries });
     }
@@ -146,20 +146,6 @@ class PothosModel {
       return expression ? wrappedEntries(this.resolver, expression).filter((e) => e.units.length > 0) : [];
     });
   }
-}
-
-/** What a fields callback returns: its expression body, or each `return` in its block. */
-function returnedValues(fn: ts.SignatureDeclaration & { body?: ts.Node }): ts.Expression[] {
-  const body = fn.body;
-  if (!body) return [];
-  if (!ts.isBlock(body)) return [skipOuterExpressions(body as ts.Expression)];
-  const found: ts.Expression[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isReturnStatement(node) && node.expression) found.push(skipOuterExpressions(node.expression));
-    if (!isFunctionNode(node)) ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(body, visit);
-  return found;
 }
 
 function memberLiteral(literal: ts.ObjectLiteralExpression, key: string): string | undefined {

@@ -2,8 +2,8 @@
 import path from "node:path";
 import { ts } from "ts-morph";
 import { skipOuterExpressions, type CodeIndex } from "../scan/code-index.js";
-import { exportedBindings, joinRoute, literalText, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
-import { ConfigFiles, exportedConfig, exportEntries, importsOf, localInitializer, stringProperty, withExtensions } from "./fs-routes.js";
+import { exportedBindings, exportEntries, type FinderContext, type HandlerCandidate, type HandlerFinder, joinRoute, literalText } from "./finder.js";
+import { ConfigFiles, exportedConfig, importsOf, localInitializer, stringProperty, withExtensions } from "./fs-routes.js";
 
 /** `loader` answers reads; `action` answers every mutating method (POST, PUT, PATCH, DELETE), named POST as forms send it. */
 const HANDLER_EXPORTS = new Map([

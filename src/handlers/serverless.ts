@@ -5,7 +5,7 @@ import { ts } from "ts-morph";
 import { skipOuterExpressions, type CodeIndex } from "../scan/code-index.js";
 import type { Resolver } from "../scan/resolve.js";
 import { isFunctionNode, propertyNameText } from "../scan/units.js";
-import { entryOf, wrappedEntries, type ExportedBinding, type HandlerEntry } from "./finder.js";
+import { entryOf, wrappedEntries, type HandlerEntry } from "./finder.js";
 
 export const TEST_FILE = /(^|\/)(__tests__|__mocks__|tests?)\/|\.(test|spec)\.[cm]?[jt]sx?$/;
 
@@ -50,16 +50,6 @@ function isAppValue(resolver: Resolver, expr: ts.Expression): boolean {
   return resolver.origins(expr).some((o) => o.form !== "value");
 }
 
-/** What an exported function runs: the declaration itself, or what its (possibly wrapped) value runs. */
-export function bindingEntries(resolver: Resolver, binding: ExportedBinding): HandlerEntry[] {
-  const value = binding.value;
-  if (!value) return [];
-  if (ts.isFunctionDeclaration(value)) {
-    const unit = resolver.index.unitOf(value);
-    return unit ? [{ units: [unit] }] : [];
-  }
-  return wrappedEntries(resolver, value).filter((e) => e.units.length > 0);
-}
 
 /** An object literal's member of that name. */
 export function memberNamed(object: ts.ObjectLiteralExpression, key: string): ts.ObjectLiteralElementLike | undefined {

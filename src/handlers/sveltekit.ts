@@ -3,8 +3,8 @@ import path from "node:path";
 import { ts } from "ts-morph";
 import { skipOuterExpressions, type CodeIndex } from "../scan/code-index.js";
 import type { Resolver } from "../scan/resolve.js";
-import { exportedBindings, joinRoute, wrappedEntries, type ExportedBinding, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
-import { bracketSegment, ConfigFiles, EXPORTED_METHODS, exportedConfig, exportEntries, firstFolder, foldersFrom, stringProperty, withExtensions } from "./fs-routes.js";
+import { type ExportedBinding, exportedBindings, exportEntries, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder, joinRoute, wrappedEntries } from "./finder.js";
+import { bracketSegment, ConfigFiles, EXPORTED_METHODS, exportedConfig, firstFolder, foldersFrom, stringProperty, withExtensions } from "./fs-routes.js";
 
 const SVELTE_CONFIG = withExtensions("svelte.config", ["js", "mjs", "cjs", "ts"]);
 const ROUTE_FILE = /^\+(server|page\.server|layout\.server)\.[cm]?[jt]s$/;

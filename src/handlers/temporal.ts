@@ -3,8 +3,8 @@ import path from "node:path";
 import { ts } from "ts-morph";
 import { safeAliased, skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
-import { isFunctionNode, propertyNameText, type FunctionUnit } from "../scan/units.js";
-import { literalText, type FinderContext, type HandlerCandidate, type HandlerFinder } from "./finder.js";
+import { propertyNameText, type FunctionUnit } from "../scan/units.js";
+import { type FinderContext, type HandlerCandidate, type HandlerFinder, literalText, returnedExpressions } from "./finder.js";
 import { memberEntry, objectOf, valueOf } from "./options.js";
 import { routePath } from "./route-tree.js";
 
@@ -92,7 +92,7 @@ function objectFunctions(resolver: Resolver, expression: ts.Expression, depth: n
     });
   }
   if (ts.isCallExpression(expr)) {
-    return resolver.functionTargets(expr.expression).flatMap((factory) => returnedValues(factory).flatMap((value) => objectFunctions(resolver, value, depth + 1)));
+    return resolver.functionTargets(expr.expression).flatMap((factory) => returnedExpressions(factory.node).flatMap((value) => objectFunctions(resolver, value, depth + 1)));
   }
   if (ts.isNewExpression(expr)) {
     const cls = resolver.declarationsOf(expr.expression).find(ts.isClassLike);
@@ -121,19 +121,6 @@ function classMethods(resolver: Resolver, cls: ts.ClassLikeDeclaration): Named[]
     const unit = resolver.index.unitOf(member);
     return unit ? [{ name: propertyNameText(member.name), nameNode: member.name, units: [unit] }] : [];
   });
-}
-
-function returnedValues(factory: FunctionUnit): ts.Expression[] {
-  const body = factory.node.body;
-  if (!body) return [];
-  if (!ts.isBlock(body)) return [body as ts.Expression];
-  const found: ts.Expression[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isReturnStatement(node) && node.expression) found.push(node.expression);
-    if (!isFunctionNode(node)) ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(body, visit);
-  return found;
 }
 
 /** The functions a module exports (re-exports and `export *` included), by export name, in declaration order. */

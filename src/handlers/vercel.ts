@@ -3,8 +3,8 @@ import path from "node:path";
 import { ts } from "ts-morph";
 import { skipOuterExpressions, type CodeIndex } from "../scan/code-index.js";
 import type { Resolver } from "../scan/resolve.js";
-import { exportedBindings, joinRoute, type ExportedBinding, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
-import { bindingEntries, isAppAdapter, memberNamed, ProjectFiles, projectRoot, propertyEntries, TEST_FILE } from "./serverless.js";
+import { type ExportedBinding, exportedBindings, exportEntries, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder, joinRoute } from "./finder.js";
+import { isAppAdapter, memberNamed, ProjectFiles, projectRoot, propertyEntries, TEST_FILE } from "./serverless.js";
 
 const SOURCE_FILE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 /** `route.ts` files under `api/` follow the app-router convention, handled with the file-system route finders. */
@@ -34,7 +34,7 @@ export const vercel: HandlerFinder = {
         const method = binding.name === "default" ? "ALL" : METHODS.has(binding.name) ? binding.name : undefined;
         if (!method || !binding.value) continue;
         if (!ts.isFunctionDeclaration(binding.value) && isAppAdapter(resolver, binding.value)) continue;
-        out.push({ name: `${method} ${route}`, framework: "vercel", node: binding.nameNode, entries: exportEntries(resolver, binding) });
+        out.push({ name: `${method} ${route}`, framework: "vercel", node: binding.nameNode, entries: functionEntries(resolver, binding) });
       }
     }
     return out;
@@ -59,8 +59,8 @@ function functionRoute(index: CodeIndex, files: ProjectFiles, fileName: string, 
 }
 
 /** A default export written as `{ fetch(request) { … } }` runs its `fetch`; any other export runs what its value runs. */
-function exportEntries(resolver: Resolver, binding: ExportedBinding): HandlerEntry[] {
+function functionEntries(resolver: Resolver, binding: ExportedBinding): HandlerEntry[] {
   const value = binding.value && !ts.isFunctionDeclaration(binding.value) ? skipOuterExpressions(binding.value) : undefined;
-  if (binding.name !== "default" || !value || !ts.isObjectLiteralExpression(value)) return bindingEntries(resolver, binding);
+  if (binding.name !== "default" || !value || !ts.isObjectLiteralExpression(value)) return exportEntries(resolver, binding);
   return propertyEntries(resolver, memberNamed(value, "fetch"));
 }
