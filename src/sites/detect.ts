@@ -5,7 +5,7 @@ import { skipOuterExpressions } from "../scan/code-index.js";
 import type { CodeIndex } from "../scan/code-index.js";
 import type { Origin, Resolver } from "../scan/resolve.js";
 import { importBinding, originMatches } from "../scan/resolve.js";
-import { className, MODULE_FUNCTION, positionOf, propertyNameText, type CallNode, type FunctionUnit } from "../scan/units.js";
+import { className, isFunctionNode, MODULE_FUNCTION, positionOf, propertyNameText, type CallNode, type FunctionUnit } from "../scan/units.js";
 import type { ArgCondition, LoadedRule, ValueRef } from "./rules.js";
 import { isConstant, renderResource, type ResourceSource } from "./resource.js";
 import { sqlFeatures, sqlTextOf, type SqlMatch, type SqlText } from "./sql.js";
@@ -47,23 +47,26 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
     }
   }
 
-  const found: DetectedSite[] = [];
+  const sites: DetectedSite[] = [];
+  const forwardedSites = new Set<DetectedSite>();
   for (const scan of index.files) {
     const relativeFile = index.code.relative(scan.sourceFile.fileName);
     const emit = (rule: LoadedRule, locateAt: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra: Partial<Site> = {}, resourceSource?: ResourceSource): void => {
-      const pos = typeof locateAt === "number" ? lineColumn(scan.sourceFile, locateAt) : positionOf(locateAt, scan.sourceFile);
+      // A forwarded option is located in its caller's file.
+      const sourceFile = typeof locateAt === "number" ? scan.sourceFile : locateAt.getSourceFile();
+      const pos = typeof locateAt === "number" ? lineColumn(sourceFile, locateAt) : positionOf(locateAt, sourceFile);
       const site: Site = {
         kind: rule.kind,
         rule: rule.id,
         api: rule.api,
-        file: relativeFile,
+        file: sourceFile === scan.sourceFile ? relativeFile : index.code.relative(sourceFile.fileName),
         line: pos.line,
         column: pos.column,
         function: unit ? unit.name : MODULE_FUNCTION,
         ...extra,
       };
       if (rule.delivery) site.delivery = true;
-      found.push({ site, node, unit, rule, ...(resourceSource ? { resourceSource } : {}) });
+      sites.push({ site, node, unit, rule, ...(resourceSource ? { resourceSource } : {}) });
     };
 
     for (const { node: call, unit } of scan.calls) {
@@ -111,6 +114,15 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
       }
     }
   }
+  // A caller's option also passed straight to a finder (a project override of it), or forwarded to several calls, is one site.
+  const siteKey = (d: DetectedSite): string => `${d.rule.id} ${d.site.file}:${d.site.line}:${d.site.column}`;
+  const located = new Set(sites.filter((d) => !forwardedSites.has(d)).map(siteKey));
+  const found = sites.filter((d) => {
+    if (!forwardedSites.has(d)) return true;
+    if (located.has(siteKey(d))) return false;
+    located.add(siteKey(d));
+    return true;
+  });
   if (definitions.length > 0) found.push(...commandSites(index, resolver, definitions));
   // A lock held as its key that states no time to live is a claim on data: only its own function holds it.
   const expires = (d: DetectedSite): boolean => d.rule.expiry !== undefined && argumentsMeet(d.rule.expiry, argumentsOf(d.node as CallNode), resolver) !== undefined;
@@ -130,7 +142,10 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
     let locateAt: ts.Node | number = nameNode;
     if (condition) {
       const met = argumentsMeet(condition, args, resolver);
-      if (!met) return;
+      if (!met) {
+        if (condition.property && !rule.defines && !rule.resource && !rule.match.sql && !rule.match.lua) emitForwarded(rule, call, args, condition, emit, receiverOk);
+        return;
+      }
       if (met.at) locateAt = met.at;
       if (condition.resultCached !== undefined && resultKeptAcrossRequests(call, resolver) !== condition.resultCached) return;
       if (condition.unlessChained && chainedInto(call, condition.unlessChained)) return;
@@ -174,6 +189,87 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
         emit(rule, elsewhere ? nameNode : (text.sourcePos[match.offset] ?? call.getStart()), call, unit, sqlExtra, resourceSource);
       }
     }
+  }
+
+  /**
+   * An option the call does not state but takes from a project function's parameter (`findOne({ where, ...options })`):
+   * each caller's object literal that states it is the site, located at the caller's property and run in the caller.
+   */
+  function emitForwarded(
+    rule: LoadedRule,
+    call: CallNode,
+    args: readonly ts.Expression[],
+    condition: ArgCondition,
+    emit: (rule: LoadedRule, at: ts.Node, node: ts.Node, unit: FunctionUnit | undefined) => void,
+    receiverOk: () => boolean,
+  ): void {
+    const { property, propertyValue, propertyPattern, propertyMember, ...others } = condition;
+    if (!argumentsMeet(others, args, resolver)) return;
+    if (others.resultCached !== undefined && resultKeptAcrossRequests(call, resolver) !== others.resultCached) return;
+    if (others.unlessChained && chainedInto(call, others.unlessChained)) return;
+    const own: ArgCondition = { property, propertyValue, propertyPattern, propertyMember };
+    const seen = new Set<ts.Node>();
+    const found = args.flatMap((arg) => forwardedIn(arg, own, 0, seen));
+    if (found.length === 0 || !receiverOk()) return;
+    for (const { at, caller } of found) {
+      emit(rule, at, caller, enclosingUnit(caller));
+      forwardedSites.add(sites[sites.length - 1]!);
+    }
+  }
+
+  /** The callers' stated options an object the call builds takes in: its spreads, or the const literal it names. */
+  function forwardedIn(value: ts.Expression, own: ArgCondition, depth: number, seen: Set<ts.Node>): { at: ts.Node; caller: ts.Node }[] {
+    const expr = skipOuterExpressions(value);
+    if (ts.isObjectLiteralExpression(expr)) return expr.properties.flatMap((p) => (ts.isSpreadAssignment(p) ? forwardedThrough(p.expression, own, depth, seen) : []));
+    if (!ts.isIdentifier(expr)) return [];
+    const declaration = resolver.declarationsOf(expr)[0];
+    const isConstLiteral = declaration !== undefined && ts.isVariableDeclaration(declaration) && (ts.getCombinedNodeFlags(declaration) & ts.NodeFlags.Const) !== 0 && declaration.initializer !== undefined && ts.isObjectLiteralExpression(skipOuterExpressions(declaration.initializer));
+    return isConstLiteral ? forwardedIn(declaration.initializer!, own, depth + 1, seen) : forwardedThrough(expr, own, depth, seen);
+  }
+
+  /**
+   * The callers' stated options a parameter stands for, or a property of one (`...options.query`), or the rest of one
+   * destructured (`const { limit, ...rest } = options`), through a few helper layers.
+   */
+  function forwardedThrough(expression: ts.Expression, own: ArgCondition, depth: number, seen: Set<ts.Node>, outerPath: string[] = []): { at: ts.Node; caller: ts.Node }[] {
+    const path = [...outerPath];
+    let expr = skipOuterExpressions(expression);
+    while (ts.isPropertyAccessExpression(expr)) {
+      path.unshift(expr.name.text);
+      expr = skipOuterExpressions(expr.expression);
+    }
+    if (!ts.isIdentifier(expr) || depth > 4) return [];
+    const declaration = resolver.declarationsOf(expr).find((d) => ts.isParameter(d) || ts.isBindingElement(d));
+    if (!declaration || seen.has(declaration)) return [];
+    seen.add(declaration);
+    if (ts.isBindingElement(declaration) && declaration.dotDotDotToken && ts.isObjectBindingPattern(declaration.parent)) {
+      // The rest holds what its siblings do not name.
+      const named = declaration.parent.elements.map((e) => (e.propertyName ? propertyNameText(e.propertyName) : ts.isIdentifier(e.name) ? e.name.text : undefined));
+      if (path.length === 0 && own.property!.every((p) => named.includes(p))) return [];
+      const holder = declaration.parent.parent;
+      if (ts.isVariableDeclaration(holder) && holder.initializer) return forwardedThrough(holder.initializer, own, depth + 1, seen, path);
+      if (!ts.isParameter(holder)) return [];
+      return resolver.passedValues(holder).flatMap((passed) => forwardedFrom(passed, path, own, depth, seen));
+    }
+    return resolver.passedValues(declaration).flatMap((passed) => forwardedFrom(passed, path, own, depth, seen));
+  }
+
+  /** A caller's value for a forwarded parameter: the property it states, or what it forwards in turn. */
+  function forwardedFrom(passed: ts.Expression, path: string[], own: ArgCondition, depth: number, seen: Set<ts.Node>): { at: ts.Node; caller: ts.Node }[] {
+    const value = propertyAlong(passed, path);
+    if (!value) return [];
+    if (!ts.isObjectLiteralExpression(value)) return forwardedIn(value, own, depth + 1, seen);
+    const met = argumentsMeet(own, [value], resolver);
+    if (met?.at) return [{ at: met.at, caller: callOf(passed) }];
+    return forwardedIn(value, own, depth + 1, seen);
+  }
+
+  function enclosingUnit(node: ts.Node): FunctionUnit | undefined {
+    for (let n: ts.Node | undefined = node.parent; n; n = n.parent) {
+      const unit = isFunctionNode(n) ? index.unitOf(n) : undefined;
+      if (unit) return unit;
+    }
+    return undefined;
   }
 
   /** Each SQL text the call may run, with the features it holds (one entry per branch of a conditional query). */
@@ -277,6 +373,26 @@ function madeBy(receiver: ts.Expression, definition: CallNode, resolver: Resolve
   const expr = skipOuterExpressions(receiver);
   if (!ts.isIdentifier(expr) && !ts.isPropertyAccessExpression(expr)) return false;
   return resolver.declarationsOf(expr).some((d) => (ts.isVariableDeclaration(d) || ts.isPropertyDeclaration(d)) && d.initializer !== undefined && skipOuterExpressions(d.initializer) === definition);
+}
+
+/** The value at a property path inside an object literal (the value itself for an empty path). */
+function propertyAlong(value: ts.Expression, path: string[]): ts.Expression | undefined {
+  let expr = skipOuterExpressions(value);
+  for (const name of path) {
+    if (!ts.isObjectLiteralExpression(expr)) return undefined;
+    const property = expr.properties.find((p) => p.name !== undefined && !ts.isComputedPropertyName(p.name) && propertyNameText(p.name) === name);
+    if (property && ts.isPropertyAssignment(property)) expr = skipOuterExpressions(property.initializer);
+    else if (property && ts.isShorthandPropertyAssignment(property)) expr = property.name;
+    else return undefined;
+  }
+  return expr;
+}
+
+/** The call an argument is passed in. */
+function callOf(argument: ts.Expression): ts.Node {
+  let node: ts.Node = argument;
+  while (node.parent && !ts.isCallExpression(node.parent) && !ts.isNewExpression(node.parent)) node = node.parent;
+  return node.parent ?? argument;
 }
 
 /** Origins of a callee used as a value (an imported function, a module member). */
