@@ -120,6 +120,24 @@ function unwrapEntries(resolver: Resolver, expression: ts.Expression, seen: Set<
   return declaration && resolver.index.isAnalysed(declaration.getSourceFile().fileName) ? unwrapEntries(resolver, declaration.initializer!, seen) : [];
 }
 
+/** The initializer of the project variable an identifier refers to (through imports); library variables are not read. */
+export function projectInitializer(resolver: Resolver, identifier: ts.Identifier): ts.Expression | undefined {
+  const declaration = resolver.declarationsOf(identifier).find((d): d is ts.VariableDeclaration => ts.isVariableDeclaration(d) && d.initializer !== undefined);
+  return declaration && resolver.index.isAnalysed(declaration.getSourceFile().fileName) ? declaration.initializer : undefined;
+}
+
+/** The value an expression names, through project variables bound to other variables (`const a = b; const b = { … }`). */
+export function followVariables(resolver: Resolver, expression: ts.Expression, seen: Set<ts.Node> = new Set()): ts.Expression {
+  let expr = skipOuterExpressions(expression);
+  while (ts.isIdentifier(expr) && !seen.has(expr)) {
+    seen.add(expr);
+    const init = projectInitializer(resolver, expr);
+    if (!init) break;
+    expr = skipOuterExpressions(init);
+  }
+  return expr;
+}
+
 /** The expressions a function returns: its expression body, or each `return` of its block (nested functions aside). */
 export function returnedExpressions(fn: { body?: ts.Node }): ts.Expression[] {
   const body = fn.body;

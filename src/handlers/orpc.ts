@@ -3,7 +3,7 @@ import { ts } from "ts-morph";
 import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
 import { propertyNameText } from "../scan/units.js";
-import { wrappedEntries, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
+import { type FinderContext, followVariables, type HandlerCandidate, type HandlerEntry, type HandlerFinder, projectInitializer, wrappedEntries } from "./finder.js";
 
 const SERVER = "@orpc/server";
 /** Every package a router is handed to (`new RPCHandler(router)`, `new OpenAPIHandler(router)`, `createRouterClient(router)`). */
@@ -45,7 +45,7 @@ class OrpcModel {
 
   /** Add every procedure of a router value under `prefix`: an object literal, a variable, or `builder.router({...})`. */
   walkRouter(expression: ts.Expression, prefix: string, middlewares: ts.Expression[], out: HandlerCandidate[], seen: Set<string>, walking: Set<ts.Node>): void {
-    const expr = this.followVariable(expression);
+    const expr = followVariables(this.resolver, expression);
     if (walking.has(expr)) return;
     const routed = this.routerCall(expr);
     if (routed) {
@@ -94,7 +94,7 @@ class OrpcModel {
     seen.add(expr);
     if (this.isBase(expr)) return { middlewares: [] };
     if (ts.isIdentifier(expr)) {
-      const init = this.initializerOf(expr);
+      const init = projectInitializer(this.resolver, expr);
       return init ? this.chainOf(init, seen) : undefined;
     }
     // `impl.planet.list` walks an implementer's contract to one procedure's builder.
@@ -120,23 +120,5 @@ class OrpcModel {
   private isBase(expr: ts.Expression): boolean {
     if (ts.isIdentifier(expr)) return originMatches(this.resolver.origins(expr), [SERVER], { exports: ["os"], forms: ["value"] });
     return ts.isCallExpression(expr) && originMatches(this.resolver.origins(expr.expression), [SERVER], { exports: ["implement"], forms: ["value"] });
-  }
-
-  private followVariable(expression: ts.Expression): ts.Expression {
-    let expr = skipOuterExpressions(expression);
-    const seen = new Set<ts.Node>();
-    while (ts.isIdentifier(expr) && !seen.has(expr)) {
-      seen.add(expr);
-      const init = this.initializerOf(expr);
-      if (!init) break;
-      expr = skipOuterExpressions(init);
-    }
-    return expr;
-  }
-
-  /** The initializer of the project variable an identifier refers to (through imports). */
-  private initializerOf(identifier: ts.Identifier): ts.Expression | undefined {
-    const declaration = this.resolver.declarationsOf(identifier).find((d): d is ts.VariableDeclaration => ts.isVariableDeclaration(d) && d.initializer !== undefined);
-    return declaration && this.resolver.index.isAnalysed(declaration.getSourceFile().fileName) ? declaration.initializer : undefined;
   }
 }

@@ -3,7 +3,7 @@ import { ts } from "ts-morph";
 import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import type { Resolver } from "../scan/resolve.js";
 import { propertyNameText } from "../scan/units.js";
-import { wrappedEntries, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
+import { type FinderContext, followVariables, type HandlerCandidate, type HandlerEntry, type HandlerFinder, projectInitializer, wrappedEntries } from "./finder.js";
 
 const MODULES = ["@trpc/server"];
 const RESOLVER_METHODS = new Set(["query", "mutation", "subscription"]);
@@ -90,7 +90,7 @@ class TrpcModel {
 
   /** Add a router record's members (`{ create: proc, orders: ordersRouter, admin: { … } }`) under `prefix`. */
   private addRecord(node: RouterNode, record: ts.Expression, prefix: string, seen: Set<ts.Node>): void {
-    const literal = this.followVariable(record, new Set());
+    const literal = followVariables(this.resolver, record);
     if (!ts.isObjectLiteralExpression(literal) || seen.has(literal)) return;
     seen.add(literal);
     for (const property of literal.properties) {
@@ -117,7 +117,7 @@ class TrpcModel {
 
   /** The router an expression denotes: a router or merge call, or a variable holding one. */
   private routerValue(expression: ts.Expression): RouterNode | undefined {
-    const expr = this.followVariable(expression, new Set());
+    const expr = followVariables(this.resolver, expression);
     return ts.isCallExpression(expr) ? this.routerOf(expr) : undefined;
   }
 
@@ -127,7 +127,7 @@ class TrpcModel {
     if (seen.has(expr)) return undefined;
     seen.add(expr);
     if (ts.isIdentifier(expr)) {
-      const init = this.initializerOf(expr);
+      const init = projectInitializer(this.resolver, expr);
       return init ? this.procedureOf(init, seen) : undefined;
     }
     if (ts.isPropertyAccessExpression(expr)) return expr.name.text === "procedure" && this.isRoot(expr.expression, new Set()) ? { middlewares: [] } : undefined;
@@ -145,13 +145,13 @@ class TrpcModel {
 
   /** The member of a tRPC root an expression names: `t.router` → `router`, through aliases (`createTRPCRouter = t.router`). */
   private rootMember(expression: ts.Expression): string | undefined {
-    const expr = this.followVariable(expression, new Set());
+    const expr = followVariables(this.resolver, expression);
     return ts.isPropertyAccessExpression(expr) && this.isRoot(expr.expression, new Set()) ? expr.name.text : undefined;
   }
 
   /** `initTRPC.create()`, `initTRPC.context<C>().meta<M>().create()`, or a variable holding one. */
   private isRoot(expression: ts.Expression, seen: Set<ts.Node>): boolean {
-    const expr = this.followVariable(expression, seen);
+    const expr = followVariables(this.resolver, expression, seen);
     if (!ts.isCallExpression(expr)) return false;
     const callee = skipOuterExpressions(expr.expression);
     return (
@@ -159,25 +159,5 @@ class TrpcModel {
       callee.name.text === "create" &&
       this.resolver.origins(callee.expression).some((o) => MODULES.includes(o.module) && (o.path === "initTRPC" || o.path.startsWith("initTRPC.")))
     );
-  }
-
-  private followVariable(expression: ts.Expression, seen: Set<ts.Node>): ts.Expression {
-    let expr = skipOuterExpressions(expression);
-    while (ts.isIdentifier(expr) && !seen.has(expr)) {
-      seen.add(expr);
-      const init = this.initializerOf(expr);
-      if (!init) break;
-      expr = skipOuterExpressions(init);
-    }
-    return expr;
-  }
-
-  /** The initializer of the project variable an identifier refers to (through imports). */
-  private initializerOf(identifier: ts.Identifier): ts.Expression | undefined {
-    for (const declaration of this.resolver.declarationsOf(identifier)) {
-      if (ts.isVariableDeclaration(declaration) && declaration.initializer && this.resolver.index.isAnalysed(declaration.getSourceFile().fileName)) return declaration.initializer;
-      if (ts.isShorthandPropertyAssignment(declaration)) return undefined;
-    }
-    return undefined;
   }
 }

@@ -3,7 +3,7 @@ import { ts } from "ts-morph";
 import { nodeKey, skipOuterExpressions } from "../scan/code-index.js";
 import { originMatches, type Resolver } from "../scan/resolve.js";
 import { isFunctionNode, propertyNameText } from "../scan/units.js";
-import { entryOf, joinRoute, literalText, type FinderContext, type HandlerCandidate, type HandlerEntry, type HandlerFinder } from "./finder.js";
+import { entryOf, type FinderContext, followVariables, type HandlerCandidate, type HandlerEntry, type HandlerFinder, joinRoute, literalText, projectInitializer } from "./finder.js";
 import { flattenFunctions, routePath } from "./route-tree.js";
 
 const CORE = "@ts-rest/core";
@@ -56,7 +56,7 @@ export const tsRest: HandlerFinder = {
 
 /** `createExpressEndpoints(contract, impl, app, { globalMiddleware: [a, b] })`: the middleware expressions. */
 function globalMiddleware(resolver: Resolver, options: ts.Expression | undefined): ts.Expression[] {
-  const literal = options && followVariable(resolver, options);
+  const literal = options && followVariables(resolver, options);
   if (!literal || !ts.isObjectLiteralExpression(literal)) return [];
   const property = literal.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && propertyNameText(p.name) === "globalMiddleware");
   return property ? flattenFunctions([property.initializer]) : [];
@@ -87,12 +87,12 @@ class TsRestModel {
     if (seen.has(expr)) return undefined;
     seen.add(expr);
     if (ts.isIdentifier(expr)) {
-      const init = initializerOf(this.resolver, expr);
+      const init = projectInitializer(this.resolver, expr);
       return init ? this.contractOf(init, prefix, seen) : undefined;
     }
     if (ts.isPropertyAccessExpression(expr)) {
       // The deprecated `initNestServer(contract).route` is the contract.
-      const server = expr.name.text === "route" ? followVariable(this.resolver, expr.expression) : undefined;
+      const server = expr.name.text === "route" ? followVariables(this.resolver, expr.expression) : undefined;
       if (server && ts.isCallExpression(server) && server.arguments[0] && originMatches(this.resolver.origins(server.expression), [NEST], { exports: ["initNestServer"], forms: ["value"] })) {
         return this.contractOf(server.arguments[0], prefix, seen);
       }
@@ -110,7 +110,7 @@ class TsRestModel {
       if (!first) return undefined;
       if (callee.name.text === "query" || callee.name.text === "mutation") return this.contractOf(first, prefix, seen);
       if (callee.name.text !== "router") return undefined;
-      const literal = followVariable(this.resolver, first);
+      const literal = followVariables(this.resolver, first);
       return ts.isObjectLiteralExpression(literal) ? { router: literal, prefix: prefix + pathPrefix(this.resolver, options) } : undefined;
     }
     if (ts.isObjectLiteralExpression(expr)) {
@@ -132,7 +132,7 @@ class TsRestModel {
     seen: Set<string>,
     walking: Set<ts.Node>,
   ): void {
-    const expr = followVariable(this.resolver, expression);
+    const expr = followVariables(this.resolver, expression);
     if (walking.has(expr)) return;
     if (ts.isCallExpression(expr) && this.callKind(expr) === "build" && expr.arguments[1]) {
       // A nested `s.router(contract.orders, {...})`: the outer contract names its routes; its own argument when there is none.
@@ -198,7 +198,7 @@ class TsRestModel {
       return isRoute && expr.arguments[1] ? this.routeValue(expr.arguments[1], seen) : undefined;
     }
     if (ts.isIdentifier(expr)) {
-      const init = initializerOf(this.resolver, expr);
+      const init = projectInitializer(this.resolver, expr);
       if (init) return this.routeValue(init, seen);
       const entry = entryOf(this.resolver, expr);
       return entry.units.length > 0 ? [entry] : undefined;
@@ -258,7 +258,7 @@ function appliedDecorator(resolver: Resolver, decorator: ts.Decorator, module: s
 
 /** The path `@Controller("v1")` or `@Controller({ path: "v1" })` puts before its routes: `/v1`, or "" for none. */
 function controllerPath(resolver: Resolver, argument: ts.Expression | undefined): string {
-  const expr = argument && followVariable(resolver, argument);
+  const expr = argument && followVariables(resolver, argument);
   const path = expr && ts.isObjectLiteralExpression(expr) ? memberValue(expr, "path") : expr;
   const text = path ? routePath(resolver, path) : "";
   return text === "" || joinRoute(text) === "/" ? "" : joinRoute(text);
@@ -266,7 +266,7 @@ function controllerPath(resolver: Resolver, argument: ts.Expression | undefined)
 
 /** `{ pathPrefix: "/api" }` → `/api`. */
 function pathPrefix(resolver: Resolver, options: ts.Expression | undefined): string {
-  const literal = options && followVariable(resolver, options);
+  const literal = options && followVariables(resolver, options);
   if (!literal || !ts.isObjectLiteralExpression(literal)) return "";
   const value = memberValue(literal, "pathPrefix");
   return value ? routePath(resolver, value) : "";
@@ -289,22 +289,4 @@ function methodEntry(resolver: Resolver, method: ts.MethodDeclaration): HandlerE
 
 function methodMember(literal: ts.ObjectLiteralExpression, key: string): ts.MethodDeclaration | undefined {
   return literal.properties.find((p): p is ts.MethodDeclaration => ts.isMethodDeclaration(p) && propertyNameText(p.name) === key);
-}
-
-function followVariable(resolver: Resolver, expression: ts.Expression): ts.Expression {
-  let expr = skipOuterExpressions(expression);
-  const seen = new Set<ts.Node>();
-  while (ts.isIdentifier(expr) && !seen.has(expr)) {
-    seen.add(expr);
-    const init = initializerOf(resolver, expr);
-    if (!init) break;
-    expr = skipOuterExpressions(init);
-  }
-  return expr;
-}
-
-/** The initializer of the project variable an identifier refers to (through imports). */
-function initializerOf(resolver: Resolver, identifier: ts.Identifier): ts.Expression | undefined {
-  const declaration = resolver.declarationsOf(identifier).find((d): d is ts.VariableDeclaration => ts.isVariableDeclaration(d) && d.initializer !== undefined);
-  return declaration && resolver.index.isAnalysed(declaration.getSourceFile().fileName) ? declaration.initializer : undefined;
 }
