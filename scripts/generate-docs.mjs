@@ -40,7 +40,7 @@ const link = (from, to) => path.posix.relative(path.posix.dirname(from), to);
 export function rulesDoc() {
   const files = ruleFiles();
   const kinds = SITE_KINDS;
-  const matrix = files.map(({ data }) => `| [${data.library}](#${anchor(data.library)}) | ${kinds.map((k) => data.sites.filter((s) => s.kind === k).length || "").join(" | ")} |`);
+  const matrix = files.map(({ data }) => `| [${data.library}](#${anchor(data.library)}) | ${kinds.map((k) => (data.sites ?? []).filter((s) => s.kind === k).length || "").join(" | ")} | ${(data.operations ?? []).length || ""} |`);
   const details = files.flatMap(({ file, data }) => [
     `## ${data.library}`,
     "",
@@ -50,16 +50,26 @@ export function rulesDoc() {
     "|---|---|---|---|",
     ...data.sites.map((s) => `| [\`${s.id}\`](${link("docs/rules.md", rulePage(s.id))}) | ${s.kind}${s.delivery ? " (delivery)" : ""} | \`${s.api}\` | ${cell(s.description)} |`),
     "",
+    ...((data.operations ?? []).length > 0
+      ? [
+          "State operations (for CALM, [calm.md](calm.md)):",
+          "",
+          "| operation | effect | api | what it matches |",
+          "|---|---|---|---|",
+          ...data.operations.map((o) => `| \`${o.id}\` | ${o.effect === "sql" ? "from the SQL statement" : o.effect} | \`${o.api}\` | ${cell(o.description)} |`),
+          "",
+        ]
+      : []),
   ]);
   return [
     "# The coordination knowledge base",
     "",
     "Generated from `rules/*.json` by `npm run docs`; do not edit by hand.",
     "",
-    `Rules per library and site kind (${files.reduce((n, { data }) => n + data.sites.length, 0)} rules in ${files.length} libraries). Each rule has a page under [docs/rules/](rules/): what it matches, why it matters on the spectrum, an example from a fixture, and how to avoid the coordination.`,
+    `Rules per library and site kind (${files.reduce((n, { data }) => n + (data.sites ?? []).length, 0)} site rules and ${files.reduce((n, { data }) => n + (data.operations ?? []).length, 0)} operation rules in ${files.length} libraries). Each rule has a page under [docs/rules/](rules/): what it matches, why it matters on the spectrum, an example from a fixture, and how to avoid the coordination.`,
     "",
-    `| library | ${kinds.join(" | ")} |`,
-    `|---|${kinds.map(() => "---").join("|")}|`,
+    `| library | ${kinds.join(" | ")} | operations |`,
+    `|---|${kinds.map(() => "---").join("|")}|---|`,
     ...matrix,
     "",
     ...details,

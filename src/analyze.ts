@@ -1,4 +1,4 @@
-// The programmatic API: run the pipeline (load → scan → handlers → sites → calls → classify) and return the report.
+// The programmatic API: run the pipeline (load → scan → handlers → sites → calls → classify → CALM) and return the report.
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -11,10 +11,13 @@ import { classifier } from "./classify/spectrum.js";
 import { resolveConfig, type CoordlintConfig } from "./config/config.js";
 import { findHandlers, type FoundHandler } from "./handlers/find.js";
 import { commonRoot, loadCode } from "./load/project.js";
-import { compareLocations, SPECTRUM_CLASSES, type Report, type SpectrumClass } from "./model/report.js";
+import { CALM_VERDICTS, compareLocations, SPECTRUM_CLASSES, type CalmVerdict, type Report, type SpectrumClass } from "./model/report.js";
 import { buildIndex } from "./scan/code-index.js";
 import { Resolver } from "./scan/resolve.js";
 import { detectSites } from "./sites/detect.js";
+import { detectOperations } from "./sites/operations.js";
+import { detectSharedState } from "./sites/shared-state.js";
+import { analyseCalm } from "./calm/calm.js";
 import { builtinRuleFiles, loadRules } from "./sites/rules.js";
 import { addWrapperSites } from "./sites/wrappers.js";
 
@@ -60,20 +63,30 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
   const index = stage("scan", () => buildIndex(code));
   const resolver = new Resolver(index);
   const found = stage("handlers", () => findHandlers(index, resolver));
-  const { sites: detected, contained } = stage("sites", () => addWrapperSites(index, resolver, detectSites(index, resolver, rules), found));
+  const { sites: detected, contained, operations } = stage("sites", () => {
+    const withWrappers = addWrapperSites(index, resolver, detectSites(index, resolver, rules.sites), found);
+    return { ...withWrappers, operations: [...detectOperations(index, resolver, rules, withWrappers.sites), ...detectSharedState(index, resolver)] };
+  });
   const siteItems: Reachable[] = detected.map((d) => ({ unit: d.unit, node: d.node, pos: d.node.getStart(), line: d.site.line }));
-  // Reads of state the sites keep are reachable items too, after the sites: a handler reaching one reads a local copy.
-  const { reads, graph } = stage("calls", () => {
+  // Reads of state the sites keep are reachable items too, after the sites: a handler reaching one reads a local copy. State operations follow.
+  const { reads, graph, firstOperation } = stage("calls", () => {
     const reads = localCopyReads(index, resolver, detected);
+    const operationItems: Reachable[] = operations.map((o) => ({ unit: o.unit, node: o.node, pos: o.node.getStart(), line: o.operation.line }));
     // Callbacks registered as handlers or on an interval timer run on their own, not when their function runs.
     const notRunByCaller = new Set([...registeredCallbacks(found), ...intervalCallbacks(index, resolver)]);
-    return { reads, graph: buildCallGraph(index, resolver, [...siteItems, ...reads], contained, ormHookTargets(index, resolver), notRunByCaller) };
+    const graph = buildCallGraph(index, resolver, [...siteItems, ...reads, ...operationItems], contained, ormHookTargets(index, resolver), notRunByCaller);
+    return { reads, graph, firstOperation: siteItems.length + reads.length };
   });
-  const handlers = stage("classify", () => found.map(classifier({ sites: detected, reads, graph, resolver, relative: code.relative })));
+  const handlers = stage("classify", () => found.map(classifier({ sites: detected, reads, firstOperation, graph, resolver, relative: code.relative })));
+  const calm = stage("calm", () => analyseCalm({ index, found, handlers, sites: detected, operations, firstOperation, graph, resolver, relative: code.relative, uniqueKeys: code.uniqueKeys }));
 
   const sites = detected.map((d) => d.site).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
   const byClass = Object.fromEntries(SPECTRUM_CLASSES.map((c) => [c, 0])) as Record<SpectrumClass, number>;
-  for (const handler of handlers) byClass[handler.class]++;
+  const byCalm = Object.fromEntries(CALM_VERDICTS.map((c) => [c, 0])) as Record<CalmVerdict, number>;
+  for (const handler of handlers) {
+    byClass[handler.class]++;
+    byCalm[handler.calm]++;
+  }
   const diagnostics = [...code.diagnostics].sort((a, b) =>
     compareLocations({ file: a.file, line: a.line ?? 0, column: a.column ?? 0, name: a.message }, { file: b.file, line: b.line ?? 0, column: b.column ?? 0, name: b.message }),
   );
@@ -83,9 +96,11 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
     root: code.root,
     handlers,
     sites,
-    findings: [],
+    operations: operations.map((o) => o.operation).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule })),
+    findings: calm.findings,
+    hotspots: calm.hotspots,
     diagnostics,
-    summary: { files: index.files.length, handlers: handlers.length, sites: sites.length, byClass },
+    summary: { files: index.files.length, handlers: handlers.length, sites: sites.length, byClass, byCalm },
   };
 }
 

@@ -25,7 +25,8 @@ describe("coordlint CLI", () => {
     expect(code).toBe(0);
     expect(stderr).toBe("");
     expect(stdout).toContain("\nsrc/routes/orders.ts\n");
-    expect(stdout).toMatch(/ {2}7:1 {2}coordinated {5}O\(N·W\) {2}POST \/orders {2}express\n/);
+    expect(stdout).toMatch(/ {2}7:1 {2}coordinated {5}O\(N·W\) {2}POST \/orders {2}express {2}non-monotonic, guarded\n/);
+    expect(stdout).toMatch(/ {2}8:1 {2}uncoordinated {3}O\(W\) {4}GET \/orders\/:id {2}express\n/);
     expect(stdout).toContain("↳ createOrder src/controllers/orders.ts:5 → OrderService.place src/services/order-service.ts:11 → LockService.withLock lock at src/services/order-service.ts:11:29");
     expect(stdout).toContain("5 handlers: 1 coordinated, 1 data-dependent, 0 leveraged, 3 uncoordinated");
   });
@@ -34,10 +35,35 @@ describe("coordlint CLI", () => {
     const { code, stdout } = coordlint([EXAMPLE, "-f", "json"]);
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
-    expect(Object.keys(report)).toEqual(["schemaVersion", "tool", "root", "handlers", "sites", "findings", "diagnostics", "summary"]);
+    expect(Object.keys(report)).toEqual(["schemaVersion", "tool", "root", "handlers", "sites", "operations", "findings", "hotspots", "diagnostics", "summary"]);
     expect(report.schemaVersion).toBe(1);
     expect(report.root).toBe(EXAMPLE);
-    expect(report.summary).toEqual({ files: 10, handlers: 5, sites: 5, byClass: { coordinated: 1, "data-dependent": 1, leveraged: 0, uncoordinated: 3 } });
+    expect(report.summary).toEqual({
+      files: 10,
+      handlers: 5,
+      sites: 5,
+      byClass: { coordinated: 1, "data-dependent": 1, leveraged: 0, uncoordinated: 3 },
+      byCalm: { monotonic: 3, "non-monotonic-guarded": 2, "non-monotonic-unguarded": 0 },
+    });
+  });
+
+  it("exits 1 when a finding is an error (a likely race), and --quiet shows only the errors", () => {
+    const fixture = path.join(ROOT, "fixtures/calm-signup-prisma");
+    const full = coordlint([fixture, "--no-color"]);
+    expect(full.code).toBe(1);
+    expect(full.stdout).toContain("\nfindings\n  warning  src/services/order-service.ts:6:19  This transaction (PrismaClient.$transaction) holds only monotonic operations");
+    expect(full.stdout).toMatch(/\n {2}error {4}src\/services\/signup-service\.ts:13:23 {2}Check-then-act: .*\(duplicate\)\. .* {2}calm\/unguarded-non-monotonic\n/);
+    expect(full.stdout).toContain("\n7 findings: 3 errors, 4 warnings\n");
+    const quiet = coordlint([fixture, "--no-color", "--quiet"]);
+    expect(quiet.code).toBe(1);
+    expect(quiet.stdout).not.toContain("  warning  ");
+    expect(quiet.stdout).toContain("\n3 findings: 3 errors\n");
+  });
+
+  it("exits 0 when every finding is a warning", () => {
+    const { code, stdout } = coordlint([EXAMPLE, "--no-color"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("\n1 finding: 1 warning\n");
   });
 
   it("gives byte-identical output on repeated runs", () => {

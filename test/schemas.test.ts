@@ -28,7 +28,7 @@ describe("rule files", () => {
       const expected = readJson(path.join(ROOT, "fixtures", name, "expected.json")) as { sites: { rule: string }[] };
       for (const site of expected.sites) used.add(site.rule);
     }
-    const unused = loadRules(builtinRuleFiles()).map((r) => r.id).filter((id) => !used.has(id));
+    const unused = loadRules(builtinRuleFiles()).sites.map((r) => r.id).filter((id) => !used.has(id));
     expect(unused).toEqual([]);
   });
 });

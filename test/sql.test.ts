@@ -140,6 +140,129 @@ describe("sqlFeatures: look-alikes", () => {
   });
 });
 
+describe("sqlFeatures: statements as state operations", () => {
+  const statements = (sql: string, dialect?: SqlDialect) =>
+    sqlFeatures(sql, dialect, new Set(), { statements: true })
+      .filter((m) => m.feature === "statement")
+      .map(({ offset, parsed, statement, facts }) => ({ at: sql.slice(offset, offset + 6), parsed, statement, facts }));
+  const facts = (tables: string[], columns: string[], where: string[], allocates = false) => ({ tables, columns, where, allocates });
+
+  it.each<[string, SqlDialect | undefined, unknown[]]>([
+    ["UPDATE accounts SET balance = balance - $1 WHERE id = $2 AND balance >= $1", "postgresql", [{ at: "UPDATE", parsed: true, statement: { type: "update", increments: true }, facts: facts(["accounts"], ["balance"], ["id", "balance"]) }]],
+    [
+      "UPDATE public.orders AS o SET status = $1, updated_at = now() WHERE o.id = $2",
+      "postgresql",
+      [{ at: "UPDATE", parsed: true, statement: { type: "update", assigns: true }, facts: facts(["orders"], ["status", "updated_at"], ["id"]) }],
+    ],
+    [
+      "UPDATE `shop`.`Accounts` a JOIN users u ON u.id = a.user_id SET a.balance = a.balance - ? WHERE a.id = ? AND a.balance >= ?",
+      "mysql",
+      [{ at: "UPDATE", parsed: true, statement: { type: "update", increments: true }, facts: facts(["accounts"], ["balance"], ["id", "balance"]) }],
+    ],
+    ["UPDATE a JOIN b ON b.id = a.b_id SET b.n = ? WHERE a.id = ?", "mysql", [{ at: "UPDATE", parsed: true, statement: { type: "update", assigns: true }, facts: facts(["b"], ["n"], ["id"]) }]],
+    ["UPDATE notes SET body = :body WHERE id = :id", "sqlite", [{ at: "UPDATE", parsed: true, statement: { type: "update", assigns: true }, facts: facts(["notes"], ["body"], ["id"]) }]],
+    [
+      "INSERT INTO subscribers (email) VALUES ($1) ON CONFLICT (email) DO NOTHING",
+      "postgresql",
+      [{ at: "INSERT", parsed: true, statement: { type: "insert", onConflict: "nothing" }, facts: facts(["subscribers"], ["email"], []) }],
+    ],
+    [
+      'INSERT INTO invoices (org_id, "Number") SELECT $1, COALESCE(MAX(number), 0) + 1 FROM invoices WHERE org_id = $1',
+      "postgresql",
+      [{ at: "INSERT", parsed: true, statement: { type: "insert" }, facts: facts(["invoices"], ["org_id", "number"], [], true) }],
+    ],
+    [
+      "INSERT INTO invoices (org_id, number) SELECT ?, IFNULL(MAX(number), 0) + 1 FROM invoices WHERE org_id = ?",
+      "mysql",
+      [{ at: "INSERT", parsed: true, statement: { type: "insert" }, facts: facts(["invoices"], ["org_id", "number"], [], true) }],
+    ],
+    [
+      "INSERT INTO tickets (event_id, seat) VALUES ($1, (SELECT MAX(seat) FROM tickets WHERE event_id = $1) + 1)",
+      "postgresql",
+      [{ at: "INSERT", parsed: true, statement: { type: "insert" }, facts: facts(["tickets"], ["event_id", "seat"], [], true) }],
+    ],
+    // The largest value copied, or a parameter plus one: no number allocated from the data.
+    ["INSERT INTO snapshots (top) SELECT MAX(score) FROM scores", "postgresql", [{ at: "INSERT", parsed: true, statement: { type: "insert" }, facts: facts(["snapshots"], ["top"], []) }]],
+    ["INSERT INTO pages (n) VALUES ($1 + 1)", "postgresql", [{ at: "INSERT", parsed: true, statement: { type: "insert" }, facts: facts(["pages"], ["n"], []) }]],
+    [
+      "INSERT INTO users (email) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = $1)",
+      "postgresql",
+      [{ at: "INSERT", parsed: true, statement: { type: "insert", notExists: true }, facts: facts(["users"], ["email"], []) }],
+    ],
+    [
+      "INSERT INTO users (email) SELECT ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = ?)",
+      "mysql",
+      [{ at: "INSERT", parsed: true, statement: { type: "insert", notExists: true }, facts: facts(["users"], ["email"], []) }],
+    ],
+    ["INSERT INTO t SET a = ?, b = ?", "mysql", [{ at: "INSERT", parsed: true, statement: { type: "insert" }, facts: facts(["t"], ["a", "b"], []) }]],
+    [
+      "INSERT INTO views (sku, n) VALUES (?, 1) ON DUPLICATE KEY UPDATE n = n + 1",
+      "mysql",
+      [{ at: "INSERT", parsed: true, statement: { type: "insert", onConflict: "update", increments: true }, facts: facts(["views"], ["sku", "n"], []) }],
+    ],
+    ['DELETE FROM public."Sessions" WHERE expires_at < now()', "postgresql", [{ at: "DELETE", parsed: true, statement: { type: "delete" }, facts: facts(["sessions"], [], ["expires_at"]) }]],
+    ["DELETE c FROM carts c JOIN users u ON u.id = c.user_id WHERE c.user_id = ?", "mysql", [{ at: "DELETE", parsed: true, statement: { type: "delete" }, facts: facts(["carts"], [], ["user_id"]) }]],
+    ["SELECT balance FROM accounts WHERE id = $1 FOR UPDATE", "postgresql", [{ at: "SELECT", parsed: true, statement: { type: "select", lock: "update" }, facts: facts(["accounts"], [], ["id"]) }]],
+    ["SELECT * FROM stock WHERE sku = ? FOR UPDATE", "mysql", [{ at: "SELECT", parsed: true, statement: { type: "select", lock: "update" }, facts: facts(["stock"], [], ["sku"]) }]],
+    [
+      "WITH open AS (SELECT id, total, customer_id FROM public.orders WHERE status = 'open') SELECT * FROM open JOIN customers c ON c.id = open.customer_id WHERE open.total >= $1 AND c.id IN (SELECT customer_id FROM vips)",
+      "postgresql",
+      [{ at: "WITH o", parsed: true, statement: { type: "select" }, facts: facts(["orders", "customers"], [], ["total", "id"]) }],
+    ],
+    [
+      "WITH gone AS (DELETE FROM carts WHERE expires_at < now() RETURNING id) SELECT count(*) FROM gone",
+      "postgresql",
+      [{ at: "WITH g", parsed: true, statement: { type: "delete" }, facts: facts(["carts"], [], ["expires_at"]) }],
+    ],
+    [
+      "SELECT a.id FROM shop.accounts AS a LEFT JOIN `Users` u ON u.id = a.user_id WHERE a.balance >= ? UNION SELECT id FROM archived",
+      "mysql",
+      [{ at: "SELECT", parsed: true, statement: { type: "select" }, facts: facts(["accounts", "users", "archived"], [], ["balance"]) }],
+    ],
+    ["SELECT * FROM t WHERE id = ?", undefined, [{ at: "SELECT", parsed: true, statement: { type: "select" }, facts: facts(["t"], [], ["id"]) }]],
+    [
+      "BEGIN; SELECT n FROM seq WHERE name = $1 FOR UPDATE; UPDATE seq SET n = n + 1 WHERE name = $1; COMMIT",
+      "postgresql",
+      [
+        { at: "SELECT", parsed: true, statement: { type: "select", lock: "update" }, facts: facts(["seq"], [], ["name"]) },
+        { at: "UPDATE", parsed: true, statement: { type: "update", increments: true }, facts: facts(["seq"], ["n"], ["name"]) },
+      ],
+    ],
+  ])("%s (%s)", (sql, dialect, expected) => {
+    expect(statements(sql, dialect)).toEqual(expected);
+  });
+
+  it.each<[string, SqlDialect | undefined]>([
+    ["SELEC * FROM t", "postgresql"],
+    // PostgreSQL's grammar reads neither an array-typed cast nor a DELETE after WITH: no statement, the keyword scan only.
+    ["SELECT id FROM t WHERE id = ANY($1::uuid[]) FOR UPDATE", "postgresql"],
+    ["WITH old AS (SELECT id FROM t) DELETE FROM t WHERE id IN (SELECT id FROM old)", "postgresql"],
+    ["SELECT * FROM t FOR UPDATE", "sqlite"],
+    [`INSERT INTO t (a) VALUES ${Array.from({ length: 2_000 }, () => "(1)").join(", ")}`, "postgresql"],
+    // Reads no table, or is no query or write.
+    ["SELECT pg_advisory_xact_lock(42)", "postgresql"],
+    ["SELECT now()", "postgresql"],
+    ["BEGIN", "postgresql"],
+    ["LOCK TABLE accounts IN EXCLUSIVE MODE", "postgresql"],
+    ["CREATE TABLE t (id int)", "postgresql"],
+  ])("no statement for %s (%s)", (sql, dialect) => {
+    expect(statements(sql, dialect)).toEqual([]);
+  });
+
+  it("comes first of its statement's matches, and only when asked for", () => {
+    const sql = "SELECT * FROM t WHERE id = $1 FOR UPDATE";
+    expect(sqlFeatures(sql, "postgresql", new Set(), { statements: true }).map((m) => m.feature)).toEqual(["statement", "for-update"]);
+    expect(sqlFeatures(sql, "postgresql").map((m) => m.feature)).toEqual(["for-update"]);
+    expect(sqlFeatures("SELECT * FROM t WHERE id = $1", "postgresql")).toEqual([]);
+  });
+
+  it("hands out facts a caller may change without changing the next answer", () => {
+    const sql = "UPDATE t SET n = $1 WHERE id = $2";
+    sqlFeatures(sql, "postgresql", new Set(), { statements: true })[0]!.facts!.tables.push("other");
+    expect(sqlFeatures(sql, "postgresql", new Set(), { statements: true })[0]!.facts!.tables).toEqual(["t"]);
+  });
+});
+
 describe("parseStatement: what a statement does", () => {
   it.each<[string, SqlDialect, unknown]>([
     ["INSERT INTO t (a) VALUES ($1)", "postgresql", { type: "insert" }],

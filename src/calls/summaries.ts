@@ -48,6 +48,8 @@ export interface CallGraph {
   /** Frames from `from` to item `item` along the chosen shortest path (inline callbacks merged into their function). */
   path(from: FunctionUnit, item: number): PathFrame[];
   items: Reachable[];
+  /** The functions a unit calls (inline callbacks it writes included), each with the call or callback node. */
+  callees(unit: FunctionUnit): readonly { to: FunctionUnit; call: ts.Node; inline: boolean }[];
   /** Item ids of unresolved calls start here. */
   firstUnresolved: number;
   /**
@@ -182,11 +184,12 @@ export function buildCallGraph(
     const summariseView = summariser(view, summaries, (unit) => (own.get(unit.id) ?? []).filter((item) => !targets.has(items[item]!.node)), (unit) => viewEdges.get(unit.id) ?? edges.get(unit.id) ?? []);
     const insideEdges = new Map([...viewEdges].map(([id, list]) => [id, list.filter((e) => changed.has(e.to.id))]));
     for (const component of stronglyConnected([...changed.values()], insideEdges)) summariseView(component);
-    return graphOver((id) => view.get(id) ?? summaries.get(id));
+    return graphOver((id) => view.get(id) ?? summaries.get(id), (id) => viewEdges.get(id) ?? edges.get(id) ?? []);
   };
 
-  const graphOver = (summaryOf: (id: number) => Map<number, Hop> | undefined): CallGraph => ({
+  const graphOver = (summaryOf: (id: number) => Map<number, Hop> | undefined, edgesFor: (id: number) => readonly Edge[]): CallGraph => ({
     items,
+    callees: (unit) => edgesFor(unit.id),
     firstUnresolved,
     withTargets,
     reach: (unit) => summaryOf(unit.id) ?? new Map(),
@@ -213,7 +216,10 @@ export function buildCallGraph(
       return frames;
     },
   });
-  return graphOver((id) => summaries.get(id));
+  return graphOver(
+    (id) => summaries.get(id),
+    (id) => edges.get(id) ?? [],
+  );
 }
 
 /** Tarjan's algorithm, iterative; components come out callees first. */

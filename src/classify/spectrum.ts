@@ -14,6 +14,8 @@ export interface ClassifyContext {
   sites: DetectedSite[];
   /** Reads of state the sites keep: graph items after the sites'. */
   reads: StateRead[];
+  /** Graph items from here to `firstUnresolved` are state operations (for CALM), not evidence. */
+  firstOperation: number;
   graph: CallGraph;
   resolver: Resolver;
   relative: (fileName: string) => string;
@@ -28,7 +30,7 @@ export function classifier(context: ClassifyContext): (handler: FoundHandler) =>
   return (handler) => classifyHandler(handler, context, useSitesAt);
 }
 
-function classifyHandler(handler: FoundHandler, { sites, reads, graph: wholeGraph, resolver, relative }: ClassifyContext, useSitesAt: Map<ts.Node, number[]>): Handler {
+function classifyHandler(handler: FoundHandler, { sites, reads, firstOperation, graph: wholeGraph, resolver, relative }: ClassifyContext, useSitesAt: Map<ts.Node, number[]>): Handler {
   const graph = handler.callTargets ? wholeGraph.withTargets(handler.callTargets) : wholeGraph;
   // For each reachable item: the entry that reaches it in the fewest frames (earlier entries win ties).
   const best = new Map<number, { dist: number; entry: FunctionUnit | undefined }>();
@@ -63,6 +65,7 @@ function classifyHandler(handler: FoundHandler, { sites, reads, graph: wholeGrap
       notSeen.push(unresolvedCall(graph.items[item]!.node, relative));
       continue;
     }
+    if (item >= firstOperation) continue;
     if (item >= sites.length) {
       for (const publisher of reads[item - sites.length]!.publishers) {
         if (best.has(publisher) || !entry) continue;
@@ -95,6 +98,8 @@ function classifyHandler(handler: FoundHandler, { sites, reads, graph: wholeGrap
     class: spectrumClass,
     cost: COST[spectrumClass],
     evidence,
+    // Set by the CALM stage (src/calm), which needs every handler's reach.
+    calm: "monotonic",
     unresolved,
     ...(notSeen.length > 0 ? { unresolvedCalls: notSeen.sort(compareLocations).slice(0, UNRESOLVED_SHOWN) } : {}),
   };

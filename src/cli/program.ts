@@ -35,7 +35,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     .addOption(new Option("-f, --format <name>", "output format").choices(Object.keys(FORMATTERS)).default("stylish"))
     .option("-o, --output <file>", "write the report to a file instead of stdout")
     .option("--include-tests", "also analyse test files (*.test.ts, *.spec.ts, __tests__/, test/…)")
-    .option("--quiet", "report errors only (hide warning diagnostics)")
+    .option("--quiet", "report errors only (hide warning findings and diagnostics)")
     .option("--color", "force colour")
     .option("--no-color", "disable colour")
     .option("--timing", "print the time each pipeline stage took (stderr)")
@@ -55,7 +55,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       const total = timings.reduce((sum, [, ms]) => sum + ms, 0);
       io.stderr(["stage      ms      %", ...timings.map(([name, ms]) => `${name.padEnd(8)} ${ms.toFixed(0).padStart(6)}  ${((100 * ms) / total).toFixed(1).padStart(5)}`), `total    ${total.toFixed(0).padStart(6)}`].join("\n") + "\n");
     }
-    const shown: Report = options.quiet ? { ...report, diagnostics: report.diagnostics.filter((d) => d.severity === "error") } : report;
+    const shown: Report = options.quiet
+      ? { ...report, diagnostics: report.diagnostics.filter((d) => d.severity === "error"), findings: report.findings.filter((f) => f.severity === "error") }
+      : report;
     const color = options.output === undefined && wantsColor(options.color, io);
     const text = FORMATTERS[options.format]!(shown, { color });
     if (options.output) {
@@ -69,7 +71,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     } else {
       io.stdout(text);
     }
-    return report.diagnostics.some((d) => d.severity === "error") ? 1 : 0;
+    // Error findings (a likely race) and error diagnostics fail the run, as ESLint's errors do.
+    return report.diagnostics.some((d) => d.severity === "error") || report.findings.some((f) => f.severity === "error") ? 1 : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof CoordlintError) {

@@ -60,7 +60,7 @@ function specifierTargets(specifier: string, fromFile: string, options: ts.Compi
  * Where Prisma finds a package's schema: package.json `prisma.schema` or a plain `schema` path in prisma.config.ts,
  * else prisma/schema.prisma, schema.prisma, or the .prisma files under prisma/ (a multi-file schema).
  */
-function prismaSchemaFiles(dir: string): string[] {
+export function prismaSchemaFiles(dir: string): string[] {
   const configured = configuredSchema(dir);
   const candidates = configured ? [configured] : [path.join(dir, "prisma", "schema.prisma"), path.join(dir, "schema.prisma"), path.join(dir, "prisma")];
   for (const candidate of candidates) {

@@ -5,6 +5,7 @@ import { Project, ts } from "ts-morph";
 import type { Diagnostic } from "../model/report.js";
 import { CoordlintError } from "../model/errors.js";
 import { findGeneratedClients, type GeneratedClient } from "./generated-clients.js";
+import { findUniqueKeys, type UniqueKey } from "./unique-keys.js";
 
 export interface LoadOptions {
   /** Files or directories to analyse. */
@@ -31,6 +32,8 @@ export interface LoadedCode {
   diagnostics: Diagnostic[];
   /** Library clients generated into the project (Prisma's), whose imports stand for the library. */
   generatedClients: GeneratedClient[];
+  /** Unique constraints its schemas declare, for CALM. */
+  uniqueKeys: UniqueKey[];
   /** Relative, `/`-separated path of an absolute file name. */
   relative(fileName: string): string;
 }
@@ -122,8 +125,10 @@ export function loadCode(options: LoadOptions): LoadedCode {
     for (const sourceFile of files) reportSyntaxErrors(program, sourceFile, diagnostics, relative);
     programs.push({ tsconfig: plan.tsconfig, program, checker: program.getTypeChecker(), files });
   }
-  const generatedClients = findGeneratedClients([root, workspace.root, ...workspace.packages.values(), ...configs.map((c) => path.dirname(c))]);
-  return { root, programs, diagnostics, generatedClients, relative };
+  const packageDirs = [root, workspace.root, ...workspace.packages.values(), ...configs.map((c) => path.dirname(c))];
+  const generatedClients = findGeneratedClients(packageDirs);
+  const uniqueKeys = findUniqueKeys(packageDirs);
+  return { root, programs, diagnostics, generatedClients, uniqueKeys, relative };
 }
 
 interface ProgramPlan {

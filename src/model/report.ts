@@ -113,6 +113,8 @@ export interface Site extends Location {
   sqlParsed?: boolean;
   /** For sites found in SQL text that parsed: what the statement holding the site does. */
   statement?: SqlStatement;
+  /** For a non-monotonic site: why, under CALM, it retracts or overwrites. */
+  reason?: string;
 }
 
 export interface Evidence extends Location {
@@ -138,6 +140,40 @@ export function evidenceClass(evidence: Pick<Evidence, "kind" | "amortised">): S
   return evidence.amortised && classRank(own) > classRank("leveraged") ? "leveraged" : own;
 }
 
+/**
+ * What a state operation does to the state it touches (SPECTRUM.md §2): `read`, `insert` (a fresh id), `add` (set add,
+ * append), `increment` (a commutative delta) are monotonic; `overwrite`, `delete`, `upsert` (overwrite when present) and
+ * `allocate` (the next number of a sequence read from the data: `MAX(id) + 1`) are not.
+ */
+export const OPERATION_EFFECTS = ["read", "insert", "add", "increment", "overwrite", "delete", "upsert", "allocate"] as const;
+export type OperationEffect = (typeof OPERATION_EFFECTS)[number];
+
+export const MONOTONIC_EFFECTS: ReadonlySet<OperationEffect> = new Set(["read", "insert", "add", "increment"]);
+
+/** A read or write of shared state: a database row, a key, a document, a module-level collection. */
+export interface Operation extends Location {
+  rule: string;
+  api: string;
+  function: string;
+  effect: OperationEffect;
+  monotonic: boolean;
+  reason: string;
+  /** The table, model, collection or key it touches, as the analysis names it for matching reads with writes. */
+  entity?: string;
+  /** A write that checks and writes in one command (a conditional update, SET NX, a ConditionExpression, ON CONFLICT). */
+  atomic?: true;
+  /** A read that takes a row lock (FOR UPDATE, a pessimistic lock option). */
+  locks?: true;
+}
+
+/** Does each handler's logic need coordination, and does it have it (SPECTRUM.md §2, issue 4)? */
+export const CALM_VERDICTS = ["monotonic", "non-monotonic-guarded", "non-monotonic-unguarded"] as const;
+export type CalmVerdict = (typeof CALM_VERDICTS)[number];
+
+/** The race a check-then-act allows. */
+export const ANOMALIES = ["lost update", "double spend", "duplicate", "oversell"] as const;
+export type Anomaly = (typeof ANOMALIES)[number];
+
 export interface Handler extends Location {
   id: string;
   name: string;
@@ -145,6 +181,7 @@ export interface Handler extends Location {
   class: SpectrumClass;
   cost: string;
   evidence: Evidence[];
+  calm: CalmVerdict;
   /** Calls on the handler's path that could not be resolved to code or a known library. */
   unresolved: number;
   /** The first few of them, for a reader asking why a handler looks uncoordinated. */
@@ -166,10 +203,34 @@ export interface Diagnostic {
   message: string;
 }
 
+export const FINDING_RULES = ["calm/unguarded-non-monotonic", "calm/unneeded-coordination", "hat/unavailable-isolation", "fanout/all-shards", "fanout/partial-results"] as const;
+export type FindingRule = (typeof FINDING_RULES)[number];
+
+/** Another place a finding involves: the read of a check-then-act, the check, an operation inside a needless scope. */
+export interface RelatedLocation extends Location {
+  message: string;
+}
+
 export interface Finding extends Location {
   rule: string;
   severity: Severity;
   message: string;
+  /** Qualified name of the function holding the primary location (fingerprints use it, not the line). */
+  function: string;
+  /** Canonical name of the operation or site at the primary location. */
+  api: string;
+  /** Ids of the handlers that reach it (possibly none: a race is reported wherever the code is). */
+  handlers: string[];
+  related: RelatedLocation[];
+  anomaly?: Anomaly;
+}
+
+/** One shared resource (a lock name, counter row, key) and every handler that goes through it (SPECTRUM.md §5). */
+export interface Hotspot {
+  resource: string;
+  /** The same for every request: one global serialisation point. */
+  constant: boolean;
+  sites: (Location & { kind: SiteKind; rule: string; api: string })[];
   handlers: string[];
 }
 
@@ -178,6 +239,7 @@ export interface Summary {
   handlers: number;
   sites: number;
   byClass: Record<SpectrumClass, number>;
+  byCalm: Record<CalmVerdict, number>;
 }
 
 export interface Report {
@@ -186,7 +248,9 @@ export interface Report {
   root: string;
   handlers: Handler[];
   sites: Site[];
+  operations: Operation[];
   findings: Finding[];
+  hotspots: Hotspot[];
   diagnostics: Diagnostic[];
   summary: Summary;
 }

@@ -1,6 +1,6 @@
-// Stylish format (default): handlers grouped by file as ESLint's stylish does, each with its class, cost and the evidence path that put it there.
+// Stylish format (default): handlers grouped by file as ESLint's stylish does, each with its class, cost, CALM verdict and the evidence path that put it there; then the findings.
 import { Chalk, type ChalkInstance } from "chalk";
-import { SPECTRUM_CLASSES, type Amortisation, type Evidence, type Handler, type SpectrumClass } from "../model/report.js";
+import { SPECTRUM_CLASSES, type Amortisation, type CalmVerdict, type Evidence, type Finding, type Handler, type SpectrumClass } from "../model/report.js";
 import type { Formatter } from "./formatter.js";
 
 const CLASS_COLOR: Record<SpectrumClass, (c: ChalkInstance) => ChalkInstance> = {
@@ -8,6 +8,12 @@ const CLASS_COLOR: Record<SpectrumClass, (c: ChalkInstance) => ChalkInstance> = 
   "data-dependent": (c) => c.yellow,
   leveraged: (c) => c.cyan,
   uncoordinated: (c) => c.green,
+};
+
+const CALM_LABEL: Record<CalmVerdict, (c: ChalkInstance) => string> = {
+  monotonic: () => "",
+  "non-monotonic-guarded": (c) => c.dim("  non-monotonic, guarded"),
+  "non-monotonic-unguarded": (c) => c.red("  non-monotonic, unguarded"),
 };
 
 /** Evidence items printed per handler before "… and N more". */
@@ -27,7 +33,7 @@ export const stylish: Formatter = (report, context) => {
     for (const handler of handlers) {
       const pos = `${handler.line}:${handler.column}`.padEnd(posWidth);
       const cls = CLASS_COLOR[handler.class](c)(handler.class.padEnd(classWidth));
-      lines.push(`  ${c.dim(pos)}  ${cls}  ${handler.cost.padEnd(costWidth)}  ${handler.name}  ${c.dim(handler.framework)}`);
+      lines.push(`  ${c.dim(pos)}  ${cls}  ${handler.cost.padEnd(costWidth)}  ${handler.name}  ${c.dim(handler.framework)}${CALM_LABEL[handler.calm](c)}`);
       const indent = " ".repeat(posWidth + 4);
       for (const evidence of handler.evidence.slice(0, EVIDENCE_SHOWN)) lines.push(indent + describeEvidence(evidence, c));
       const more = handler.evidence.length - EVIDENCE_SHOWN;
@@ -37,6 +43,11 @@ export const stylish: Formatter = (report, context) => {
         lines.push(indent + c.dim(`${handler.unresolved} call${handler.unresolved === 1 ? "" : "s"} on this path could not be resolved${examples ? `: ${examples}` : ""}${handler.unresolved > (handler.unresolvedCalls?.length ?? 0) ? ", …" : ""}`));
       }
     }
+  }
+
+  if (report.findings.length > 0) {
+    lines.push("", c.underline("findings"));
+    for (const finding of report.findings) lines.push(...describeFinding(finding, c));
   }
 
   if (report.diagnostics.length > 0) {
@@ -54,6 +65,7 @@ export const stylish: Formatter = (report, context) => {
     "",
     `${summary.handlers} handler${summary.handlers === 1 ? "" : "s"}: ${counts}`,
     c.dim(`${summary.sites} coordination site${summary.sites === 1 ? "" : "s"} in ${summary.files} file${summary.files === 1 ? "" : "s"}`),
+    ...findingsLine(report.findings, c),
     "",
   );
   return lines.join("\n");
@@ -74,4 +86,20 @@ function describeEvidence(evidence: Evidence, c: ChalkInstance): string {
   const when = evidence.amortised ? AMORTISED[evidence.amortised] : "";
   const site = `${c.bold(evidence.api)} ${c.dim(`${evidence.kind}${when} at ${evidence.file}:${evidence.line}:${evidence.column}`)}`;
   return `${c.dim("↳")} ${[...steps, site].join(c.dim(" → "))}`;
+}
+
+function describeFinding(finding: Finding, c: ChalkInstance): string[] {
+  const severity = finding.severity === "error" ? c.red("error  ") : c.yellow("warning");
+  const lines = [`  ${severity}  ${finding.file}:${finding.line}:${finding.column}  ${finding.message}  ${c.dim(finding.rule)}`];
+  if (finding.handlers.length > 0) lines.push(c.dim(`           reached from ${finding.handlers.join(", ")}`));
+  for (const place of finding.related) lines.push(c.dim(`           ${place.file}:${place.line}:${place.column}  ${place.message}`));
+  return lines;
+}
+
+function findingsLine(findings: readonly Finding[], c: ChalkInstance): string[] {
+  if (findings.length === 0) return [];
+  const errors = findings.filter((f) => f.severity === "error").length;
+  const warnings = findings.length - errors;
+  const parts = [errors > 0 ? c.red(`${errors} error${errors === 1 ? "" : "s"}`) : "", warnings > 0 ? c.yellow(`${warnings} warning${warnings === 1 ? "" : "s"}`) : ""].filter(Boolean);
+  return [`${findings.length} finding${findings.length === 1 ? "" : "s"}: ${parts.join(", ")}`];
 }

@@ -8,8 +8,9 @@ import { importBinding, originMatches } from "../scan/resolve.js";
 import { className, isFunctionNode, MODULE_FUNCTION, positionOf, propertyNameText, type CallNode, type FunctionUnit } from "../scan/units.js";
 import type { ArgCondition, LoadedRule, ValueRef } from "./rules.js";
 import { isConstant, renderResource, type ResourceSource } from "./resource.js";
-import { sqlFeatures, sqlTextOf, type SqlMatch, type SqlText } from "./sql.js";
+import { sqlFeatures, sqlTextOf, type SqlMatch, type SqlText, type StatementFacts } from "./sql.js";
 import { withoutLockReleases } from "./lock-keys.js";
+import { siteReason } from "./effects.js";
 import { scriptTexts, strongestLuaClass, type LuaClass } from "./lua.js";
 
 export interface DetectedSite {
@@ -25,6 +26,8 @@ export interface DetectedSite {
   resourceSource?: ResourceSource;
   /** For a lock held as its key: the functions its release or renewal sites were found in. */
   releasedIn?: FunctionUnit[];
+  /** For a match in SQL text that parsed: the tables and columns of its statement, for CALM. */
+  facts?: StatementFacts;
 }
 
 export function detectSites(index: CodeIndex, resolver: Resolver, allRules: LoadedRule[]): DetectedSite[] {
@@ -51,7 +54,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
   const forwardedSites = new Set<DetectedSite>();
   for (const scan of index.files) {
     const relativeFile = index.code.relative(scan.sourceFile.fileName);
-    const emit = (rule: LoadedRule, locateAt: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra: Partial<Site> = {}, resourceSource?: ResourceSource): void => {
+    const emit = (rule: LoadedRule, locateAt: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra: Partial<Site> = {}, resourceSource?: ResourceSource, facts?: StatementFacts): void => {
       // A forwarded option is located in its caller's file.
       const sourceFile = typeof locateAt === "number" ? scan.sourceFile : locateAt.getSourceFile();
       const pos = typeof locateAt === "number" ? lineColumn(sourceFile, locateAt) : positionOf(locateAt, sourceFile);
@@ -66,7 +69,8 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
         ...extra,
       };
       if (rule.delivery) site.delivery = true;
-      sites.push({ site, node, unit, rule, ...(resourceSource ? { resourceSource } : {}) });
+      if (rule.kind === "non-monotonic" && !rule.operation) site.reason = siteReason(rule);
+      sites.push({ site, node, unit, rule, ...(resourceSource ? { resourceSource } : {}), ...(facts ? { facts } : {}) });
     };
 
     for (const { node: call, unit } of scan.calls) {
@@ -133,7 +137,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
     call: CallNode,
     nameNode: ts.Node,
     unit: FunctionUnit | undefined,
-    emit: (rule: LoadedRule, at: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra?: Partial<Site>, resourceSource?: ResourceSource) => void,
+    emit: (rule: LoadedRule, at: ts.Node | number, node: ts.Node, unit: FunctionUnit | undefined, extra?: Partial<Site>, resourceSource?: ResourceSource, facts?: StatementFacts) => void,
     /** The receiver check, run last: it may need the type checker, the other conditions are syntax. */
     receiverOk: () => boolean,
   ): void {
@@ -186,7 +190,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
         if (match.resource) sqlExtra.resource = match.resource;
         sqlExtra.sqlParsed = match.parsed;
         if (match.statement) sqlExtra.statement = match.statement;
-        emit(rule, elsewhere ? nameNode : (text.sourcePos[match.offset] ?? call.getStart()), call, unit, sqlExtra, resourceSource);
+        emit(rule, elsewhere ? nameNode : (text.sourcePos[match.offset] ?? call.getStart()), call, unit, sqlExtra, resourceSource, match.facts);
       }
     }
   }
@@ -278,7 +282,7 @@ export function detectSites(index: CodeIndex, resolver: Resolver, allRules: Load
     return sqlArguments(call, resolver).map(({ text, node }) => {
       // `$n` written as an interpolation of a constant (`WHERE name = '${SEQUENCE}'`) names the same row for every request.
       const constantParameters = new Set(text.parameters.flatMap((p, i) => (isConstant(p, new Map(), resolver, 0) ? [i + 1] : [])));
-      return { text, node, matches: sqlFeatures(text.text, rule.sqlDialect, constantParameters).filter((m) => features.includes(m.feature)) };
+      return { text, node, matches: sqlFeatures(text.text, rule.sqlDialect, constantParameters, { statements: features.includes("statement") }).filter((m) => features.includes(m.feature)) };
     });
   }
 }
@@ -345,6 +349,7 @@ function commandSites(index: CodeIndex, resolver: Resolver, definitions: { rule:
         const pos = positionOf(target.name, scan.sourceFile);
         const site: Site = { kind: rule.kind, rule: rule.id, api: rule.api, file: index.code.relative(scan.sourceFile.fileName), line: pos.line, column: pos.column, function: unit ? unit.name : MODULE_FUNCTION };
         if (resource) site.resource = resource;
+        if (rule.kind === "non-monotonic") site.reason = siteReason(rule);
         sites.push({ site, node: call, unit, rule, ...(resourceSource ? { resourceSource } : {}) });
       }
     }
@@ -410,13 +415,13 @@ function templateTag(tag: ts.Expression): ts.Expression {
   return ts.isCallExpression(expr) ? expr.expression : tag;
 }
 
-function argumentsOf(call: CallNode): readonly ts.Expression[] {
+export function argumentsOf(call: CallNode): readonly ts.Expression[] {
   if (ts.isTaggedTemplateExpression(call)) return [call.template];
   return call.arguments ?? [];
 }
 
 /** The conditions a call's arguments alone decide: undefined when they fail, else the property the site is located at, if one is named. */
-function argumentsMeet(condition: ArgCondition, args: readonly ts.Expression[], resolver: Resolver): { at?: ts.Node } | undefined {
+export function argumentsMeet(condition: ArgCondition, args: readonly ts.Expression[], resolver: Resolver): { at?: ts.Node } | undefined {
   if (condition.minArgs !== undefined && args.length < condition.minArgs) return undefined;
   if (condition.literal && !args.some((a) => isLiteralIn(a, condition.literal!))) return undefined;
   if (condition.member && !args.some((a) => isMemberIn(a, condition.member!, resolver, 0))) return undefined;
@@ -580,7 +585,7 @@ function calleeName(call: ts.CallExpression): string | undefined {
  * The argument at `argument`, or the `property` of an object-literal argument; with both, the property when that argument is an
  * object literal; with `chained`, the first argument of that method further down the call's chain.
  */
-function valueAt(call: CallNode, ref: ValueRef): ts.Expression | undefined {
+export function valueAt(call: CallNode, ref: ValueRef): ts.Expression | undefined {
   if (ref.chained) {
     for (let node: ts.Node = call; ts.isPropertyAccessExpression(node.parent) && ts.isCallExpression(node.parent.parent) && node.parent.parent.expression === node.parent; node = node.parent.parent) {
       if (node.parent.name.text === ref.chained) return node.parent.parent.arguments[0];

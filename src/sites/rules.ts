@@ -3,12 +3,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
-import type { SiteKind } from "../model/report.js";
+import type { OperationEffect, SiteKind } from "../model/report.js";
 import type { OriginSpec } from "../scan/resolve.js";
 import { CoordlintError } from "../model/errors.js";
 import type { LuaClass } from "./lua.js";
 
-export type SqlFeature = "begin" | "set-isolation" | "for-update" | "for-share" | "lock-table" | "advisory-lock" | "delete" | "counter-update";
+export type SqlFeature = "begin" | "set-isolation" | "for-update" | "for-share" | "lock-table" | "advisory-lock" | "delete" | "counter-update" | "statement";
 
 /** The SQL dialect a library's queries are written in (node-sql-parser's names). */
 export type SqlDialect = "postgresql" | "mysql" | "mariadb" | "sqlite";
@@ -73,6 +73,41 @@ export interface SiteRule {
   expiry?: ArgCondition;
   script?: ValueRef;
   defines?: DefinesSpec;
+  /** For a non-monotonic site: what it does to the state, why, and to what (it is also a state operation). */
+  effect?: OperationEffect;
+  reason?: string;
+  entity?: EntityRef;
+  atomic?: boolean;
+  /** For a transaction site: optimistic (WATCH … EXEC), aborting on a concurrent write: it guards as SERIALIZABLE does. */
+  optimistic?: boolean;
+  /** For a fanout site: whether it needs every shard's answer. */
+  harvest?: "all-shards" | "partial-results";
+}
+
+/** Where an operation names the table, model, collection or key it touches. */
+export interface EntityRef {
+  receiver?: boolean;
+  chained?: string;
+  argument?: number;
+  property?: string;
+  receiverCall?: boolean;
+}
+
+/** A read or write of shared state, for CALM: matched like a site, classified by its effect. */
+export interface OperationRule {
+  id: string;
+  effect: OperationEffect | "sql";
+  api: string;
+  description: string;
+  match: Matcher;
+  entity?: EntityRef;
+  fields?: ValueRef;
+  where?: ValueRef;
+  atomicWhen?: ArgCondition;
+  /** A call further down the chain makes it atomic (`insertInto(t).values(…).onConflict((oc) => oc.doNothing())`). */
+  atomicWhenChained?: { method: string[]; pattern?: string };
+  locksWhen?: ArgCondition;
+  reason?: string;
 }
 
 export interface RuleFile {
@@ -82,7 +117,8 @@ export interface RuleFile {
   modules: string[];
   /** The dialect of the SQL its calls send; unstated: PostgreSQL, then MySQL. */
   sqlDialect?: SqlDialect;
-  sites: SiteRule[];
+  sites?: SiteRule[];
+  operations?: OperationRule[];
 }
 
 /** A site rule with the modules of the file it came from. */
@@ -91,6 +127,13 @@ export interface LoadedRule extends SiteRule {
   modules: string[];
   sqlDialect?: SqlDialect;
   source: string;
+  /** Set when the rule is an operation rule, matched by the site detector under kind `non-monotonic`. */
+  operation?: OperationRule;
+}
+
+export interface KnowledgeBase {
+  sites: LoadedRule[];
+  operations: LoadedRule[];
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -108,8 +151,9 @@ function validate(data: unknown): ErrorObject[] {
 }
 
 /** Load and validate rule files; a malformed file is a config error naming the file and the JSON path. */
-export function loadRules(files: string[] = builtinRuleFiles()): LoadedRule[] {
+export function loadRules(files: string[] = builtinRuleFiles()): KnowledgeBase {
   const rules: LoadedRule[] = [];
+  const operations: LoadedRule[] = [];
   const ids = new Map<string, string>();
   for (const file of files) {
     let data: unknown;
@@ -125,14 +169,25 @@ export function loadRules(files: string[] = builtinRuleFiles()): LoadedRule[] {
       throw new CoordlintError("config", `Invalid rule file ${file} at ${where}: ${first.message ?? "invalid"}`);
     }
     const ruleFile = data as RuleFile;
-    for (const site of ruleFile.sites) {
-      const previous = ids.get(site.id);
-      if (previous) throw new CoordlintError("config", `Invalid rule file ${file}: rule id "${site.id}" is already defined in ${previous}`);
-      ids.set(site.id, file);
-      rules.push({ ...site, library: ruleFile.library, modules: ruleFile.modules, ...(ruleFile.sqlDialect ? { sqlDialect: ruleFile.sqlDialect } : {}), source: file });
+    const claim = (id: string): void => {
+      const previous = ids.get(id);
+      if (previous) throw new CoordlintError("config", `Invalid rule file ${file}: rule id "${id}" is already defined in ${previous}`);
+      ids.set(id, file);
+    };
+    const from = { library: ruleFile.library, modules: ruleFile.modules, ...(ruleFile.sqlDialect ? { sqlDialect: ruleFile.sqlDialect } : {}), source: file };
+    for (const site of ruleFile.sites ?? []) {
+      claim(site.id);
+      rules.push({ ...site, ...from });
+    }
+    for (const operation of ruleFile.operations ?? []) {
+      claim(operation.id);
+      if (operation.effect === "sql" && !operation.match.sql?.includes("statement")) {
+        throw new CoordlintError("config", `Invalid rule file ${file}: operation "${operation.id}" has effect sql but its match.sql does not hold "statement"`);
+      }
+      operations.push({ id: operation.id, kind: "non-monotonic", api: operation.api, description: operation.description, match: operation.match, ...from, operation });
     }
   }
-  return rules;
+  return { sites: rules, operations };
 }
 
 export function builtinRuleFiles(): string[] {

@@ -7,9 +7,22 @@ interface Parser {
   astify(sql: string, options: { database: string }): unknown;
 }
 
+/** What CALM needs to know of a parsed statement beyond its `SqlStatement` (kept out of the report). */
+export interface StatementFacts {
+  /** The tables it writes (INSERT, UPDATE, DELETE target) or, for a SELECT, reads; lower-cased, unquoted, without schema. */
+  tables: string[];
+  /** The columns an UPDATE sets or an INSERT lists, lower-cased. */
+  columns: string[];
+  /** The columns its top-level WHERE compares, lower-cased. */
+  where: string[];
+  /** An INSERT whose value is the next number read from the data (`SELECT MAX(n) + 1`, `COALESCE(MAX(n), 0) + 1`). */
+  allocates: boolean;
+}
+
 /** What the parser tells about one statement. */
 export interface ParsedStatement {
   statement: SqlStatement;
+  facts: StatementFacts;
   /** Lower-cased names of the functions it calls (`pg_advisory_xact_lock`). */
   functions: Set<string>;
   /** It holds a SELECT (a locking clause needs one). */
@@ -94,7 +107,7 @@ function read(root: Node): ParsedStatement {
     if (isNotExists(node)) statement.notExists = true;
   }
   const lockedTables = root.type === "lock" && Array.isArray(root.tables) ? root.tables.flatMap((entry) => (isNode(entry) ? tableName(entry.table) : [])) : [];
-  return { statement, functions, selects, lockedTables };
+  return { statement, facts: factsOf(main, ctesOf(root)), functions, selects, lockedTables };
 }
 
 function tableName(table: unknown): string[] {
@@ -184,4 +197,142 @@ function negated(node: Node): unknown {
   if (node.type === "unary_expr" && ["NOT", "!"].includes(String(node.operator).toUpperCase())) return node.expr;
   if (node.type === "function" && functionName(node) === "not" && isNode(node.args) && Array.isArray(node.args.value) && node.args.value.length === 1) return node.args.value[0];
   return undefined;
+}
+
+/** The statements a WITH names, by lower-cased name. */
+function ctesOf(root: Node): Map<string, Node> {
+  const ctes = new Map<string, Node>();
+  if (!Array.isArray(root.with)) return ctes;
+  for (const cte of root.with) {
+    if (!isNode(cte) || !isNode(cte.stmt)) continue;
+    const name = identifier(cte.name);
+    if (name) ctes.set(name, isNode(cte.stmt.ast) ? cte.stmt.ast : cte.stmt);
+  }
+  return ctes;
+}
+
+function factsOf(main: Node, ctes: ReadonlyMap<string, Node>): StatementFacts {
+  const facts: StatementFacts = { tables: [], columns: [], where: [], allocates: false };
+  switch (main.type) {
+    case "insert":
+    case "replace": {
+      facts.tables = tableEntries(main.table).slice(0, 1).flatMap(entryTable);
+      // MySQL's `INSERT … SET a = 1` names its columns in the SET.
+      const listed = Array.isArray(main.columns) ? main.columns.map(identifier) : assignmentColumns(main.set);
+      facts.columns = unique(listed.filter((name): name is string => name !== undefined));
+      facts.allocates = [...nodes([main.values, main.set])].some((node) => node.type === "binary_expr" && node.operator === "+" && (yieldsMax(node.left) || yieldsMax(node.right)));
+      break;
+    }
+    case "update":
+      facts.tables = updateTargets(main);
+      facts.columns = unique(assignmentColumns(main.set).filter((name): name is string => name !== undefined));
+      facts.where = whereColumns(main.where);
+      break;
+    case "delete":
+      facts.tables = deleteTargets(main);
+      facts.where = whereColumns(main.where);
+      break;
+    case "select":
+      facts.tables = unique(readTables(main, ctes, new Set()));
+      facts.where = whereColumns(main.where);
+      break;
+  }
+  return facts;
+}
+
+/** An identifier in the dialects' shapes (`"n"`, `{ value: "n" }`, `{ expr: { value: "n" } }`), lower-cased. */
+function identifier(value: unknown): string | undefined {
+  if (typeof value === "string") return value.toLowerCase();
+  if (!isNode(value)) return undefined;
+  if (typeof value.value === "string") return value.value.toLowerCase();
+  return isNode(value.expr) && typeof value.expr.value === "string" ? value.expr.value.toLowerCase() : undefined;
+}
+
+function unique(names: readonly string[]): string[] {
+  return [...new Set(names)];
+}
+
+function tableEntries(list: unknown): Node[] {
+  return Array.isArray(list) ? list.filter(isNode) : [];
+}
+
+/** A FROM, JOIN or target entry's table, lower-cased and without its schema; nothing for a subquery or DUAL. */
+function entryTable(entry: Node): string[] {
+  return typeof entry.table === "string" ? [entry.table.toLowerCase()] : [];
+}
+
+/** Each alias, and each table's own name, to the table it stands for. */
+function aliases(entries: readonly Node[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const entry of entries) {
+    const table = entryTable(entry)[0];
+    if (table === undefined) continue;
+    if (!map.has(table)) map.set(table, table);
+    if (typeof entry.as === "string") map.set(entry.as.toLowerCase(), table);
+  }
+  return map;
+}
+
+function assignmentColumns(set: unknown): (string | undefined)[] {
+  return Array.isArray(set) ? set.filter(isNode).map((item) => columnName(item.column)) : [];
+}
+
+/** The tables whose columns an UPDATE sets (`UPDATE a JOIN b … SET b.n = 1` writes b); an unqualified SET writes the first. */
+function updateTargets(update: Node): string[] {
+  const entries = tableEntries(update.table);
+  const byAlias = aliases(entries);
+  const qualified = (Array.isArray(update.set) ? update.set.filter(isNode) : []).flatMap((item) => (typeof item.table === "string" ? [byAlias.get(item.table.toLowerCase()) ?? item.table.toLowerCase()] : []));
+  return qualified.length > 0 ? unique(qualified) : entries.slice(0, 1).flatMap(entryTable);
+}
+
+/** The tables a DELETE removes rows from: its targets, which MySQL may name by their FROM aliases (`DELETE c FROM carts c`). */
+function deleteTargets(del: Node): string[] {
+  const byAlias = aliases([...tableEntries(del.from), ...tableEntries(del.table)]);
+  const targets = tableEntries(del.table).length > 0 ? tableEntries(del.table) : tableEntries(del.from).slice(0, 1);
+  return unique(targets.flatMap(entryTable).map((name) => byAlias.get(name) ?? name));
+}
+
+/** The tables a SELECT reads: its FROM and JOIN tables, those of the CTEs and derived tables it reads, and its UNION's. */
+function readTables(select: Node, ctes: ReadonlyMap<string, Node>, seen: Set<Node>): string[] {
+  if (seen.has(select)) return [];
+  seen.add(select);
+  const tables: string[] = [];
+  for (const entry of tableEntries(select.from)) {
+    const name = entryTable(entry)[0];
+    const cte = name !== undefined && typeof entry.db !== "string" ? ctes.get(name) : undefined;
+    const derived = isNode(entry.expr) && isNode(entry.expr.ast) ? entry.expr.ast : undefined;
+    if (cte) tables.push(...(cte.type === "select" ? readTables(cte, ctes, seen) : factsOf(cte, ctes).tables));
+    else if (derived) tables.push(...readTables(derived, ctes, seen));
+    else if (name !== undefined) tables.push(name);
+  }
+  if (isNode(select._next)) tables.push(...readTables(select._next, ctes, seen));
+  return tables;
+}
+
+/** The columns a WHERE compares, outside its subqueries (they compare their own tables' columns). */
+function whereColumns(where: unknown): string[] {
+  const columns: string[] = [];
+  for (const node of nodes(where, (n) => isNode(n.ast) || n.type === "select")) {
+    const name = node.type === "column_ref" ? columnName(node.column) : undefined;
+    if (name !== undefined && name !== "*") columns.push(name);
+  }
+  return unique(columns);
+}
+
+const NULL_DEFAULTS = new Set(["coalesce", "ifnull", "nvl", "isnull"]);
+
+/** `MAX(n)`, `COALESCE(MAX(n), 0)`, `(SELECT MAX(n) FROM t)`: the largest value the data holds now. */
+function yieldsMax(value: unknown): boolean {
+  if (!isNode(value)) return false;
+  if (isNode(value.ast)) return yieldsMax(value.ast);
+  if (value.type === "aggr_func") return functionName(value) === "max";
+  if (value.type === "function" && NULL_DEFAULTS.has(functionName(value) ?? "")) {
+    const args = isNode(value.args) && Array.isArray(value.args.value) ? value.args.value : [];
+    return yieldsMax(args[0]);
+  }
+  if (value.type === "select" && Array.isArray(value.columns) && value.columns.length === 1) {
+    const column = value.columns[0];
+    return isNode(column) && yieldsMax(column.expr);
+  }
+  return false;
 }

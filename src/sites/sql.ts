@@ -1,10 +1,12 @@
-// SQL text in code: extract it from literals and templates (interpolations become parameters) and find its coordination features.
+// SQL text in code: extract it from literals and templates (interpolations become parameters), find its coordination features and describe its statements.
 import { ts } from "ts-morph";
 import type { SqlStatement } from "../model/report.js";
 import type { SqlDialect, SqlFeature } from "./rules.js";
-import { parseStatement } from "./sql-ast.js";
+import { parseStatement, type StatementFacts } from "./sql-ast.js";
 import { lockingClauses, transactionControl, type LockingClause } from "./sql-grammar.js";
 import { isPlaceholder, statementsOf, tokenize, type Token } from "./sql-tokens.js";
+
+export type { StatementFacts } from "./sql-ast.js";
 
 /** SQL text with a map from text offsets back to source positions. */
 export interface SqlText {
@@ -17,7 +19,7 @@ export interface SqlText {
 
 export interface SqlMatch {
   feature: SqlFeature;
-  /** Offset in the SQL text of the keyword that says "coordinate". */
+  /** Offset in the SQL text of the keyword that says "coordinate" (for `statement`, the statement's first keyword). */
   offset: number;
   isolation?: string;
   resource?: { expression: string; constant: boolean };
@@ -25,6 +27,8 @@ export interface SqlMatch {
   parsed: boolean;
   /** What that statement does, when it parsed. */
   statement?: SqlStatement;
+  /** Its tables and columns, when it parsed (the `statement` feature). */
+  facts?: StatementFacts;
 }
 
 /** SQL text of a literal, template or tagged template; undefined for anything else. */
@@ -92,6 +96,8 @@ interface Found {
 interface AnalysedStatement {
   parsed: boolean;
   statement?: SqlStatement;
+  /** A parsed SELECT reading a table, INSERT, UPDATE or DELETE: a state operation (the `statement` feature). */
+  operation?: { offset: number; facts: StatementFacts };
   found: Found[];
 }
 
@@ -107,8 +113,13 @@ const ADVISORY_FUNCTIONS = new Set([
   "GET_LOCK",
 ]);
 
-/** Every feature needs one of these words: a statement without any holds no site and is not parsed. */
+/** Every feature but `statement` needs one of these words: a statement without any, and not a query or write, is not parsed. */
 const FEATURE_WORDS = new Set(["BEGIN", "START", "SET", "FOR", "LOCK", "DELETE", "UPDATE", ...ADVISORY_FUNCTIONS]);
+
+/** How a query or write may begin. */
+const STATEMENT_WORDS = new Set(["SELECT", "INSERT", "REPLACE", "UPDATE", "DELETE", "WITH", "("]);
+
+const OPERATION_TYPES: ReadonlySet<SqlStatement["type"]> = new Set(["select", "insert", "update", "delete"]);
 
 /** Longer statements (generated bulk inserts, migrations) are scanned, not parsed: the parser takes about 15 ms per kB. */
 const MAX_PARSED_LENGTH = 10_000;
@@ -119,9 +130,11 @@ const analyses = new Map<string, AnalysedStatement[]>();
 /**
  * Coordination features of a SQL text, statement by statement: each statement is parsed in the dialect (unknown:
  * PostgreSQL, then MySQL), and one that does not parse is read by a keyword scan over its tokens instead.
- * `constantParameters` are the `$n` that stand for interpolations known to be the same for every request.
+ * `constantParameters` are the `$n` that stand for interpolations known to be the same for every request. With
+ * `statements`, each parsed SELECT that reads a table, INSERT, UPDATE and DELETE is also a `statement` match, first of its
+ * statement's, with its facts.
  */
-export function sqlFeatures(sql: string, dialect?: SqlDialect, constantParameters: ReadonlySet<number> = new Set()): SqlMatch[] {
+export function sqlFeatures(sql: string, dialect?: SqlDialect, constantParameters: ReadonlySet<number> = new Set(), options: { statements?: boolean } = {}): SqlMatch[] {
   const key = `${dialect ?? ""}\u0000${sql}`;
   let statements = analyses.get(key);
   if (!statements) {
@@ -129,14 +142,19 @@ export function sqlFeatures(sql: string, dialect?: SqlDialect, constantParameter
     statements = statementsOf(tokens).map((statement) => analyseStatement(sql, statement, dialect));
     analyses.set(key, statements);
   }
-  return statements.flatMap(({ parsed, statement, found }) =>
-    found.map(({ resource, ...match }) => ({
+  return statements.flatMap(({ parsed, statement, operation, found }) => {
+    const matches: SqlMatch[] = found.map(({ resource, ...match }) => ({
       ...match,
       ...(resource ? { resource: { expression: resource.expression, constant: resource.parameters?.every((n) => constantParameters.has(n)) ?? false } } : {}),
       parsed,
       ...(statement ? { statement: { ...statement } } : {}),
-    })),
-  );
+    }));
+    if (options.statements && operation && statement) {
+      const { tables, columns, where, allocates } = operation.facts;
+      matches.unshift({ feature: "statement", offset: operation.offset, parsed, statement: { ...statement }, facts: { tables: [...tables], columns: [...columns], where: [...where], allocates } });
+    }
+    return matches;
+  });
 }
 
 function analyseStatement(sql: string, tokens: Token[], dialect: SqlDialect | undefined): AnalysedStatement {
@@ -147,7 +165,7 @@ function analyseStatement(sql: string, tokens: Token[], dialect: SqlDialect | un
     const found: Found[] = control.type === "begin" ? [{ feature: "begin", offset: at, ...isolation }] : control.isolation ? [{ feature: "set-isolation", offset: at, ...isolation }] : [];
     return { parsed: true, statement: { type: control.type }, found };
   }
-  if (!tokens.some((t) => FEATURE_WORDS.has(t.word))) return { parsed: false, found: [] };
+  if (!STATEMENT_WORDS.has(tokens[0]!.word) && !tokens.some((t) => FEATURE_WORDS.has(t.word))) return { parsed: false, found: [] };
   const clauses = lockingClauses(tokens, dialect);
   const start = tokens[0]!.offset;
   const end = tokens[tokens.length - 1]!.end;
@@ -179,7 +197,10 @@ function analyseStatement(sql: string, tokens: Token[], dialect: SqlDialect | un
       if (ADVISORY_FUNCTIONS.has(t.word) && tokens[i + 1]?.word === "(") found.push({ feature: "advisory-lock", offset: t.offset, resource: parenthesised(sql, tokens, i + 1) });
     });
   }
-  return { parsed: true, statement, found: found.sort((a, b) => a.offset - b.offset) };
+  // A SELECT of no table (`SELECT pg_advisory_xact_lock(1)`, `SELECT now()`) reads no state.
+  const operates = OPERATION_TYPES.has(statement.type) && (statement.type !== "select" || parsed.facts.tables.length > 0);
+  const operation = operates ? { operation: { offset: tokens.find((t) => t.word !== "(")!.offset, facts: parsed.facts } } : {};
+  return { parsed: true, statement, ...operation, found: found.sort((a, b) => a.offset - b.offset) };
 }
 
 const LOCK_STRENGTHS: NonNullable<SqlStatement["lock"]>[] = ["update", "no key update", "share", "key share"];
