@@ -33,6 +33,8 @@ interface Taint {
   /** The field of the read row this name holds (`const { balance } = …`); undefined: the row or value itself. */
   field?: string;
   pos: number;
+  /** An earlier statement of the function locked the rows read. */
+  locked?: true;
 }
 
 /** What is spent, or used once: checked and then taken twice is a double spend; stock and seats, an oversell. */
@@ -84,9 +86,12 @@ export function checkThenActs(unit: FunctionUnit, operations: readonly DetectedO
     taints.set(name, [...(taints.get(name) ?? []), t]);
   };
   const inlineReads = new Map<ts.Node, Taint>();
+  // A row lock taken by an earlier statement of the function (`SELECT … FOR UPDATE` of the rows, then the reads) covers the reads after it.
+  const lockedBefore = (call: ts.Node, entities: ReadonlySet<string>): boolean =>
+    calls.some((c) => c.getStart() < call.getStart() && opsAt(c).some((i) => operations[i]!.operation.locks === true && entities.has(operations[i]!.operation.entity ?? "")));
   for (const [call, reads] of readsAt) {
     const entities = new Set(reads.flatMap((i) => operations[i]!.operation.entity ?? []));
-    const base: Taint = { entities, reads, call, pos: call.getStart() };
+    const base: Taint = { entities, reads, call, pos: call.getStart(), ...(lockedBefore(call, entities) ? { locked: true } : {}) };
     const bound = bindingOf(call);
     if (bound.length === 0) inlineReads.set(call, base);
     for (const { name, field } of bound) taint(name, { ...base, ...(field ? { field } : {}), pos: call.end });
@@ -147,7 +152,7 @@ export function checkThenActs(unit: FunctionUnit, operations: readonly DetectedO
         shape,
         anomaly,
         atomic,
-        readLocks: read.reads.some((r) => operations[r]!.operation.locks === true),
+        readLocks: read.locked === true || read.reads.some((r) => operations[r]!.operation.locks === true),
       };
       if (!previous) found.set(key, item);
       else if (SHAPE_RANK[shape] < SHAPE_RANK[previous.shape]) found.set(key, { ...item, writeOps: [...new Set([...previous.writeOps, w])] });
@@ -163,7 +168,7 @@ export function checkThenActs(unit: FunctionUnit, operations: readonly DetectedO
     if (involved.length === 0) return;
     const regions = regionsOf(node as ts.IfStatement | ts.ConditionalExpression);
     for (const read of uniqueTaints(involved)) {
-      const facts = conditionFacts(condition, read, taints);
+      const facts = conditionFacts(condition, read, taints, unit);
       for (const [call, writes] of writesAt) {
         const pos = call.getStart();
         if (pos < read.pos) continue;
@@ -281,7 +286,7 @@ interface ConditionFacts {
 const RELATIONAL = new Set([ts.SyntaxKind.LessThanToken, ts.SyntaxKind.LessThanEqualsToken, ts.SyntaxKind.GreaterThanToken, ts.SyntaxKind.GreaterThanEqualsToken]);
 const EQUALITY = new Set([ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken]);
 
-function conditionFacts(condition: ts.Expression, read: Taint, taints: Map<string, Taint[]>): ConditionFacts {
+function conditionFacts(condition: ts.Expression, read: Taint, taints: Map<string, Taint[]>, unit: FunctionUnit): ConditionFacts {
   const facts: ConditionFacts = { threshold: false, checked: new Set() };
   const isRead = (node: ts.Node): boolean => {
     const expr = skipOuterExpressions(node as ts.Expression);
@@ -301,6 +306,8 @@ function conditionFacts(condition: ts.Expression, read: Taint, taints: Map<strin
     if (ts.isBinaryExpression(node)) {
       const op = node.operatorToken.kind;
       const [side, other] = mentionsRead(node.left, isRead) ? [node.left, node.right] : [node.right, node.left];
+      // An expiry check (`Date.now() >= session.expiresAt.getTime()`) compares with the clock, not with what other requests take.
+      if (RELATIONAL.has(op) && readsClock(other, unit)) return;
       if (RELATIONAL.has(op) && mentionsRead(side, isRead) && !isLength(side)) {
         facts.threshold = true;
         const before = facts.checked.size;
@@ -472,10 +479,12 @@ function recomputesField(node: ts.Node, row: string, taintsIn: (node: ts.Node) =
   if (ts.isBinaryExpression(node)) {
     const op = node.operatorToken.kind;
     if ((op === ts.SyntaxKind.PlusEqualsToken || op === ts.SyntaxKind.MinusEqualsToken || op === ts.SyntaxKind.AsteriskEqualsToken) && onRow(node.left)) return true;
-    // `row.items = row.items.filter(…)`, `row.n = row.n + 1`: the new value is computed from the row read.
+    // `row.items = row.items.filter(…)`, `row.n = row.n + 1`: the field's new value is computed from its old one
+    // (a derived field recomputed from others, `doc.text = serialize(doc.content)`, loses nothing).
     if (op === ts.SyntaxKind.EqualsToken && onRow(node.left)) {
+      const field = (skipOuterExpressions(node.left) as ts.PropertyAccessExpression).name.text;
       const right = skipOuterExpressions(node.right);
-      return !ts.isIdentifier(right) && !ts.isPropertyAccessExpression(right) && taintsIn(right).length > 0;
+      return !ts.isIdentifier(right) && !ts.isPropertyAccessExpression(right) && taintsIn(right).length > 0 && readsField(right, row, field);
     }
   }
   if ((ts.isPostfixUnaryExpression(node) || ts.isPrefixUnaryExpression(node)) && (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken)) return onRow(node.operand);
@@ -555,4 +564,33 @@ function awaitsBetween(unit: FunctionUnit, from: ts.Node, to: ts.Node): boolean 
   });
   // The read itself awaited inside the write's own expression (`set(k, (await get(k)) + 1)`) also yields between them.
   return found || (from.getStart() >= to.getStart() && from.end <= to.end && ts.isAwaitExpression(from.parent));
+}
+
+/** `Date.now()`, `new Date()`, `performance.now()`, `dayjs()`, or a name the function binds to one: the current time. */
+function readsClock(node: ts.Node, unit: FunctionUnit): boolean {
+  const clock = (n: ts.Node): boolean => (ts.isCallExpression(n) || ts.isNewExpression(n)) && /^(Date(\.now)?|performance\.now|dayjs|moment|DateTime\.now|Temporal\.Now\.\w+)$/.test(n.expression.getText());
+  const names = new Set<string>();
+  walk(unit.node, (n) => {
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && clock(skipOuterExpressions(n.initializer))) names.add(n.name.text);
+  });
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found || isFunctionNode(n)) return;
+    if (clock(n) || (ts.isIdentifier(n) && names.has(n.text))) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  visit(node);
+  return found;
+}
+
+/** The expression reads `row.field` itself. */
+function readsField(node: ts.Node, row: string, field: string): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isPropertyAccessExpression(n) && n.name.text === field && ts.isIdentifier(skipOuterExpressions(n.expression)) && (skipOuterExpressions(n.expression) as ts.Identifier).text === row) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  visit(node);
+  return found;
 }

@@ -148,7 +148,10 @@ export function needlessScopes(
 export function siteFindings(input: CalmInput, nameOf: (unit: FunctionUnit) => string): Finding[] {
   const reaching = reachingSites(input.handlers);
   const findings: Finding[] = [];
-  for (const { site, rule, unit } of input.sites) {
+  // A primitive inside a project wrapper is reported at the wrapper's uses, which carry its isolation.
+  const wrapped = new Set(input.sites.flatMap((d) => (d.primitive !== undefined ? [d.primitive] : [])));
+  for (const [index, { site, rule, unit }] of input.sites.entries()) {
+    if (wrapped.has(index)) continue;
     const base = { file: site.file, line: site.line, column: site.column, function: unit ? nameOf(unit) : site.function, api: site.api, handlers: reaching.get(siteKey(site)) ?? [], related: [] };
     if (site.isolation && UNAVAILABLE_LEVELS.has(site.isolation)) {
       findings.push({

@@ -7,15 +7,17 @@ const COORDINATING_KINDS = new Set(["lock", "local-lock", "consensus", "lease", 
 export function hotspotsOf(sites: readonly DetectedSite[], handlers: readonly Handler[]): Hotspot[] {
   const byResource = new Map<string, Hotspot>();
   const atSite = new Map<string, Hotspot>();
-  for (const { site } of sites) {
-    if (!site.resource || !COORDINATING_KINDS.has(site.kind)) continue;
+  // A primitive inside a project wrapper is reported where the wrapper is used, with the key its caller passes.
+  const wrapped = new Set(sites.flatMap((d) => (d.primitive !== undefined ? [d.primitive] : [])));
+  sites.forEach(({ site }, index) => {
+    if (!site.resource || !COORDINATING_KINDS.has(site.kind) || wrapped.has(index)) return;
     // A key built from the request is a resource per function that builds it: two local `lockKey`s are two resources.
     const key = site.resource.constant ? `c\u0000${site.resource.expression}` : `v\u0000${site.resource.expression}\u0000${site.file}\u0000${site.function}`;
     let spot = byResource.get(key);
     if (!spot) byResource.set(key, (spot = { resource: site.resource.expression, constant: site.resource.constant, sites: [], handlers: [] }));
     spot.sites.push({ file: site.file, line: site.line, column: site.column, kind: site.kind, rule: site.rule, api: site.api });
     atSite.set(`${site.file}:${site.line}:${site.column}:${site.rule}`, spot);
-  }
+  });
   for (const handler of handlers) {
     for (const evidence of handler.evidence) {
       const spot = atSite.get(`${evidence.file}:${evidence.line}:${evidence.column}:${evidence.rule}`);

@@ -498,7 +498,25 @@ export class Resolver {
 
   /** What a project function called here returns (one level of `return new Redis()`-style factories). */
   private returnedOrigins(call: ts.CallExpression): Origin[] {
-    return this.functionTargets(call.expression).flatMap((unit) => this.returnedBy(unit.node));
+    return this.functionTargets(call.expression).flatMap((unit) => {
+      const made = this.madeByCallback(unit.node, call);
+      return made.length > 0 ? made : this.returnedBy(unit.node);
+    });
+  }
+
+  /**
+   * A generic helper that returns what a callback it is given makes (`remember<T>(name, getValue: () => T): T`, a memo or
+   * a lazy singleton): the callback's returned value at this call.
+   */
+  private madeByCallback(node: ts.FunctionLikeDeclaration, call: ts.CallExpression): Origin[] {
+    const returned = node.type && ts.isTypeReferenceNode(node.type) && ts.isIdentifier(node.type.typeName) ? node.type.typeName.text : undefined;
+    if (!returned || !(node.typeParameters ?? []).some((p) => p.name.text === returned)) return [];
+    const index = node.parameters.findIndex(
+      (p) => p.type !== undefined && ts.isFunctionTypeNode(p.type) && ts.isTypeReferenceNode(p.type.type) && ts.isIdentifier(p.type.type.typeName) && p.type.type.typeName.text === returned,
+    );
+    const argument = index >= 0 ? call.arguments[index] : undefined;
+    const callback = argument && skipOuterExpressions(argument);
+    return callback && (ts.isArrowFunction(callback) || ts.isFunctionExpression(callback)) ? this.returnedBy(callback) : [];
   }
 
   /** What a function or getter gives its callers: its declared return type, else what it returns. */
