@@ -6,10 +6,20 @@ import { skipOuterExpressions } from "../scan/code-index.js";
 import type { FunctionUnit } from "../scan/units.js";
 import type { DetectedOperation } from "../sites/operations.js";
 import type { CheckThenAct } from "./decisions.js";
-import { needlessScopes, raceFinding, siteFindings } from "./findings.js";
+import { needlessMiddleware, needlessScopes, raceFinding, siteFindings } from "./findings.js";
 import { hotspotsOf } from "./hotspots.js";
 import { GUARD, guardLevelOf, guardScopes, levelAt, type GuardLevel, type GuardScope } from "./scopes.js";
 import { makeView, reachLevels, type CalmInput, type CalmResult, type CalmView } from "./view.js";
+
+/** A lock or transaction middleware and what the handlers it wraps run. */
+interface WrappedHandlers {
+  handlers: string[];
+  operations: Set<number>;
+  /** Some handler behind it runs non-monotonic logic or a call nobody could resolve. */
+  needed: boolean;
+}
+
+const GUARDING = new Set(["lock", "local-lock", "consensus", "transaction"]);
 
 /** A race judged on the weakest path that reaches it. */
 interface Judged {
@@ -53,6 +63,12 @@ export function analyseCalm(input: CalmInput): CalmResult {
       return input.uniqueKeys.some((key) => key.entity === decision.entity && (key.fields.every((f) => where.includes(f)) || where.includes(key.fields.join("_"))));
     });
   const races = new Map<CheckThenAct, Judged>();
+  const wrapped = new Map<number, WrappedHandlers>();
+  const unresolvedUnits = new Set<number>();
+  for (let item = input.graph.firstUnresolved; item < input.graph.items.length; item++) {
+    const unit = input.graph.items[item]!.unit;
+    if (unit) unresolvedUnits.add(unit.id);
+  }
   const judge = (decision: CheckThenAct, level: GuardLevel, handler: string | undefined): boolean => {
     const effective = effectiveLevel(decision, level, scopes.get(decision.unit.id));
     const guarded = decision.atomic || constrained(decision) || effective >= requiredLevel(decision, operations);
@@ -70,20 +86,40 @@ export function analyseCalm(input: CalmInput): CalmResult {
     const handler = handlers[i]!;
     const view = candidate.callTargets ? viewOf(input.graph.withTargets(candidate.callTargets)) : base;
     let start: GuardLevel = GUARD.none;
+    const middleware: number[] = [];
     for (const entry of candidate.entries) {
       const at = entry.boundAt ?? (entry.expression && skipOuterExpressions(entry.expression));
-      for (const s of (at && useSitesAt.get(at)) ?? []) if (sites[s]!.site.kind !== "non-monotonic") start = Math.max(start, guardLevelOf(sites[s]!.site, sites[s]!.rule.optimistic === true)) as GuardLevel;
+      for (const s of (at && useSitesAt.get(at)) ?? []) {
+        if (!GUARDING.has(sites[s]!.site.kind)) continue;
+        middleware.push(s);
+        start = Math.max(start, guardLevelOf(sites[s]!.site, sites[s]!.rule.optimistic === true)) as GuardLevel;
+      }
     }
     const levels = reachLevels(view.graph, candidate.entries.flatMap((e) => e.units), start, scopes);
     let verdict: CalmVerdict = "monotonic";
+    const reached: number[] = [];
+    // A call nobody could resolve, or a read deciding a write of another entity, may be what the middleware is for.
+    let unresolved = false;
     for (const [unitId, { unit, level }] of levels) {
-      for (const op of ownOps.get(unitId) ?? []) if (!operations[op]!.operation.monotonic && verdict === "monotonic") verdict = "non-monotonic-guarded";
+      for (const op of ownOps.get(unitId) ?? []) {
+        reached.push(op);
+        if (!operations[op]!.operation.monotonic && verdict === "monotonic") verdict = "non-monotonic-guarded";
+      }
+      if (unresolvedUnits.has(unitId) || view.decidesWrite(unit)) unresolved = true;
       for (const decision of view.decisions(unit)) {
         if (verdict === "monotonic") verdict = "non-monotonic-guarded";
         if (!judge(decision, level, handler.id)) verdict = "non-monotonic-unguarded";
       }
     }
     handler.calm = verdict;
+    // A lock or transaction middleware buys nothing when every handler it wraps runs only monotonic operations.
+    for (const s of middleware) {
+      let scope = wrapped.get(s);
+      if (!scope) wrapped.set(s, (scope = { handlers: [], operations: new Set(), needed: false }));
+      scope.handlers.push(handler.id);
+      for (const op of reached) scope.operations.add(op);
+      if (verdict !== "monotonic" || unresolved) scope.needed = true;
+    }
   });
 
   // Races no handler reaches are reported where the code is (SPECTRUM.md §2), judged from the functions nobody calls.
@@ -106,6 +142,10 @@ export function analyseCalm(input: CalmInput): CalmResult {
   const nameOf = (unit: FunctionUnit): string => handlerNamed.get(unit.id) ?? unit.name;
   for (const group of byWrite.values()) findings.push(raceFinding(group.map((g) => ({ decision: g.decision, handlers: [...g.handlers], level: g.level })), operations, input.relative, nameOf));
   findings.push(...needlessScopes(input, base, scopes, ownOps, nameOf));
+  for (const [site, scope] of wrapped) {
+    const finding = !scope.needed && needlessMiddleware(sites[site]!, scope.handlers, [...scope.operations], operations);
+    if (finding) findings.push(finding);
+  }
   findings.push(...siteFindings(input, nameOf));
   findings.sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
   return { findings, hotspots: hotspotsOf(sites, handlers) };

@@ -594,3 +594,42 @@ function readsField(node: ts.Node, row: string, field: string): boolean {
   visit(node);
   return found;
 }
+
+/**
+ * Whether a read's result decides some write in the function, whatever the entities (`SELECT quantity FROM items` then
+ * `INSERT INTO movements` when enough is left): an invariant across entities that a lock or transaction around it may be
+ * what keeps, so such a scope is never called needless.
+ */
+export function decidesSomeWrite(unit: FunctionUnit, operations: readonly DetectedOperation[], opsAt: (call: ts.Node) => readonly number[]): boolean {
+  const reads: ts.Node[] = [];
+  const writes: ts.Node[] = [];
+  for (const call of unit.calls) {
+    const ops = opsAt(call);
+    if (ops.some((i) => operations[i]!.operation.effect === "read")) reads.push(call);
+    if (ops.some((i) => operations[i]!.operation.effect !== "read")) writes.push(call);
+  }
+  if (reads.length === 0 || writes.length === 0) return false;
+  const names = new Set(reads.flatMap((call) => bindingOf(call).map((b) => b.name)));
+  const mentionsName = (n: ts.Node): boolean => (ts.isIdentifier(n) && isReference(n) && names.has(n.text)) || (!isFunctionNode(n) && ts.forEachChild(n, mentionsName) === true);
+  // Names derived from a read (`const ok = item !== null && item.quantity >= n`) decide as the read does.
+  walk(unit.node, (node) => {
+    if (ts.isVariableDeclaration(node) && node.initializer && mentionsName(node.initializer)) for (const { name } of namesOf(node.name)) names.add(name);
+  });
+  let decides = false;
+  walk(unit.node, (node) => {
+    if (decides) return;
+    const condition = ts.isIfStatement(node) ? node.expression : ts.isConditionalExpression(node) ? node.condition : undefined;
+    if (!condition) return;
+    let involved = false;
+    const visit = (n: ts.Node): void => {
+      if (involved || isFunctionNode(n)) return;
+      if ((ts.isIdentifier(n) && isReference(n) && names.has(n.text)) || reads.includes(n)) involved = true;
+      else ts.forEachChild(n, visit);
+    };
+    visit(condition);
+    if (!involved) return;
+    const { whenTrue, whenFalse } = regionsOf(node as ts.IfStatement | ts.ConditionalExpression);
+    decides = writes.some((w) => [...whenTrue, ...whenFalse].some(([a, b]) => w.getStart() >= a && w.getStart() < b));
+  });
+  return decides;
+}

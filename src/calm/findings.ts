@@ -3,6 +3,7 @@ import { ts } from "ts-morph";
 import type { Anomaly, Finding, Handler, Location, RelatedLocation } from "../model/report.js";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import type { FunctionUnit } from "../scan/units.js";
+import type { DetectedSite } from "../sites/detect.js";
 import type { DetectedOperation } from "../sites/operations.js";
 import { positionOf } from "../scan/units.js";
 import type { CalmInput, CalmView } from "./view.js";
@@ -120,8 +121,8 @@ export function needlessScopes(
       const writes = ops.filter((i) => operations[i]!.operation.effect !== "read");
       if (writes.length === 0 || ops.some((i) => !operations[i]!.operation.monotonic)) continue;
       const decides =
-        (scope.unit ? view.decisions(scope.unit).some((d) => inside(d.read.getStart()) || inside(d.write.getStart())) : false) ||
-        [...reached.values()].some((u) => view.decisions(u).length > 0);
+        (scope.unit ? view.decisions(scope.unit).some((d) => inside(d.read.getStart()) || inside(d.write.getStart())) || view.decidesWrite(scope.unit) : false) ||
+        [...reached.values()].some((u) => view.decisions(u).length > 0 || view.decidesWrite(u));
       const unresolved = (unresolvedIn.get(scope.unit?.id) ?? []).some(inside) || [...reached.keys()].some((id) => (unresolvedIn.get(id) ?? []).length > 0);
       if (decides || unresolved) continue;
       const site = sites[scope.site]!.site;
@@ -142,6 +143,26 @@ export function needlessScopes(
     }
   }
   return findings;
+}
+
+/** A lock or transaction middleware whose handlers all run only monotonic operations (at least one write), found at its use. */
+export function needlessMiddleware(use: DetectedSite, handlers: readonly string[], reached: readonly number[], operations: readonly DetectedOperation[]): Finding | undefined {
+  if (!reached.some((i) => operations[i]!.operation.effect !== "read")) return undefined;
+  const { site } = use;
+  const kinds = [...new Set(reached.map((i) => describe(operations[i]!)))].sort();
+  const listed = kinds.length > 4 ? `${kinds.slice(0, 4).join(", ")}, …` : kinds.join(", ");
+  return {
+    rule: "calm/unneeded-coordination",
+    severity: "warning",
+    file: site.file,
+    line: site.line,
+    column: site.column,
+    message: `This ${site.kind === "transaction" ? "transaction" : "lock"} middleware (${site.api}) wraps handlers that run only monotonic operations (${listed}): CALM needs no coordination for them, so it buys nothing. Take it off these routes and they could be uncoordinated; keep it only if their writes must be all-or-nothing.`,
+    function: site.function,
+    api: site.api,
+    handlers: [...new Set(handlers)].sort(),
+    related: [...new Map(reached.map((i) => [`${operations[i]!.operation.file}:${operations[i]!.operation.line}:${operations[i]!.operation.column}`, related(operations[i]!.operation, describe(operations[i]!))])).values()].sort(byLocation),
+  };
 }
 
 /** HAT-unavailable isolation levels and fan-out over every shard, read off the sites. */

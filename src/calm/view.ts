@@ -9,7 +9,7 @@ import type { Resolver } from "../scan/resolve.js";
 import type { FunctionUnit } from "../scan/units.js";
 import type { DetectedSite } from "../sites/detect.js";
 import type { DetectedOperation } from "../sites/operations.js";
-import { checkThenActs, type CheckThenAct } from "./decisions.js";
+import { checkThenActs, decidesSomeWrite, type CheckThenAct } from "./decisions.js";
 import { levelAt, type GuardLevel, type GuardScope } from "./scopes.js";
 
 export interface CalmInput {
@@ -38,6 +38,8 @@ export interface CalmView {
   graph: CallGraph;
   opsAt(unit: FunctionUnit, call: ts.Node): readonly number[];
   decisions(unit: FunctionUnit): readonly CheckThenAct[];
+  /** Some read's result decides some write in the unit, whatever the entities. */
+  decidesWrite(unit: FunctionUnit): boolean;
 }
 
 export function makeView(graph: CallGraph, input: CalmInput, opsByNode: ReadonlyMap<ts.Node, number[]>): CalmView {
@@ -70,9 +72,15 @@ export function makeView(graph: CallGraph, input: CalmInput, opsByNode: Readonly
     return [...new Set([...direct, ...callees.flatMap(opsOfUnit)])].sort((a, b) => a - b);
   };
   const decided = new Map<number, CheckThenAct[]>();
+  const deciding = new Map<number, boolean>();
   return {
     graph,
     opsAt,
+    decidesWrite(unit) {
+      let decides = deciding.get(unit.id);
+      if (decides === undefined) deciding.set(unit.id, (decides = decidesSomeWrite(unit, operations, (call) => opsAt(unit, call))));
+      return decides;
+    },
     decisions(unit) {
       let list = decided.get(unit.id);
       if (!list) {

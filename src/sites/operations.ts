@@ -264,6 +264,12 @@ function fieldsOfValue(value: ts.Expression): string[] | undefined {
 /** The entity an operation touches, named for matching reads with writes (`prisma.user` and `tx.users` are both `user`). */
 export function entityOf(call: CallNode, ref: EntityRef | undefined, resolver: Resolver): string | undefined {
   if (!ref) return undefined;
+  // A row a read returned, passed back (`manager.save(product)`, `em.save([source, target])`), is of the read's entity.
+  const first = ref.receiver && !ts.isTaggedTemplateExpression(call) ? call.arguments?.[0] : undefined;
+  const row = first && skipOuterExpressions(first);
+  const element = row && ts.isArrayLiteralExpression(row) ? row.elements[0] : row;
+  const returned = element && ts.isIdentifier(skipOuterExpressions(element)) ? readInto(skipOuterExpressions(element) as ts.Identifier, resolver) : undefined;
+  if (returned) return returned;
   if (ref.receiver || ref.receiverCall) {
     const callee = ts.isTaggedTemplateExpression(call) ? undefined : skipOuterExpressions(call.expression);
     const receiver = callee && ts.isPropertyAccessExpression(callee) ? skipOuterExpressions(callee.expression) : undefined;
@@ -331,7 +337,8 @@ function nameOf(expr: ts.Expression, resolver: Resolver): string | undefined {
   if (ts.isStringLiteralLike(value)) return normaliseEntity(value.text);
   if (ts.isIdentifier(value)) return readInto(value, resolver) ?? normaliseEntity(value.text);
   if (ts.isPropertyAccessExpression(value)) return normaliseEntity(value.name.text);
-  if (value.kind === ts.SyntaxKind.ThisKeyword) return undefined;
+  // An object or array (a filter, rows) names no entity: a rule reading the class from that argument matched another overload.
+  if (value.kind === ts.SyntaxKind.ThisKeyword || ts.isObjectLiteralExpression(value) || ts.isArrayLiteralExpression(value)) return undefined;
   // A key expression (`stock:${id}`): matched as written.
   return renderResource({ node: value, bindings: new Map() }, resolver).expression;
 }
