@@ -296,10 +296,14 @@ export function entityOf(call: CallNode, ref: EntityRef | undefined, resolver: R
 function readInto(id: ts.Identifier, resolver: Resolver): string | undefined {
   const declaration = resolver.declarationsOf(id)[0];
   if (!declaration || !ts.isVariableDeclaration(declaration) || !declaration.initializer) return undefined;
-  // Only a row a read returned: `db.collection("orders")`, not awaited, is a handle named by its argument.
+  // Only a row a read returned: `db.collection("orders")`, not awaited, is a handle named by its argument, and
+  // `em.getRepository(Ticket)` one named by its class.
   let awaited: ts.Expression = declaration.initializer;
   while (ts.isParenthesizedExpression(awaited) || ts.isAsExpression(awaited) || ts.isNonNullExpression(awaited) || ts.isSatisfiesExpression(awaited)) awaited = awaited.expression;
-  if (!ts.isAwaitExpression(awaited)) return undefined;
+  if (!ts.isAwaitExpression(awaited)) {
+    const handle = ts.isCallExpression(awaited) && awaited.arguments[0] ? skipOuterExpressions(awaited.arguments[0]) : undefined;
+    return handle && ts.isIdentifier(handle) && /^[A-Z]/.test(handle.text) ? normaliseEntity(handle.text) : undefined;
+  }
   const init = skipOuterExpressions(awaited.expression);
   if (!ts.isCallExpression(init)) return undefined;
   const first = init.arguments[0] && skipOuterExpressions(init.arguments[0]);
