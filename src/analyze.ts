@@ -1,4 +1,4 @@
-// The programmatic API: run the pipeline (load → scan → handlers → sites → calls → classify → CALM) and return the report.
+// The programmatic API: run the pipeline (load → scan → handlers → sites → calls → classify → CALM → gate) and return the report.
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -18,6 +18,9 @@ import { detectSites } from "./sites/detect.js";
 import { detectOperations } from "./sites/operations.js";
 import { detectSharedState } from "./sites/shared-state.js";
 import { analyseCalm } from "./calm/calm.js";
+import { budgetFindings } from "./gate/budgets.js";
+import { applySeverities } from "./gate/severities.js";
+import { applySuppressions, directivesIn } from "./gate/suppressions.js";
 import { builtinRuleFiles, loadRules } from "./sites/rules.js";
 import { addWrapperSites } from "./sites/wrappers.js";
 
@@ -54,10 +57,10 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
   };
   const cwd = options.cwd ?? process.cwd();
   const paths = options.paths ?? [];
-  const rules = stage("rules", () => {
+  const { rules, config } = stage("rules", () => {
     const root = commonRoot((paths.length > 0 ? paths : [options.project ?? "."]).map((p) => path.resolve(cwd, p)));
     const config = resolveConfig({ root, cwd, configFile: options.configFile, config: options.config });
-    return loadRules([...builtinRuleFiles(), ...config.ruleFiles, ...(options.ruleFiles ?? [])]);
+    return { config, rules: loadRules([...builtinRuleFiles(), ...config.ruleFiles, ...(options.ruleFiles ?? [])]) };
   });
   const code = stage("load", () => loadCode({ paths, project: options.project, cwd, includeTests: options.includeTests }));
   const index = stage("scan", () => buildIndex(code));
@@ -80,6 +83,11 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
   const handlers = stage("classify", () => found.map(classifier({ sites: detected, reads, firstOperation, graph, resolver, relative: code.relative })));
   const calm = stage("calm", () => analyseCalm({ index, found, handlers, sites: detected, operations, firstOperation, graph, resolver, relative: code.relative, uniqueKeys: code.uniqueKeys }));
 
+  const gated = stage("gate", () => {
+    const directives = index.files.flatMap((scan) => directivesIn(code.relative(scan.sourceFile.fileName), scan.sourceFile.text));
+    const findings = [...calm.findings, ...budgetFindings(handlers, config.budgets)].sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
+    return applySuppressions(applySeverities(findings, config.rules), directives, handlers, config.requireReason);
+  });
   const sites = detected.map((d) => d.site).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
   const byClass = Object.fromEntries(SPECTRUM_CLASSES.map((c) => [c, 0])) as Record<SpectrumClass, number>;
   const byCalm = Object.fromEntries(CALM_VERDICTS.map((c) => [c, 0])) as Record<CalmVerdict, number>;
@@ -87,7 +95,7 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
     byClass[handler.class]++;
     byCalm[handler.calm]++;
   }
-  const diagnostics = [...code.diagnostics].sort((a, b) =>
+  const diagnostics = [...code.diagnostics, ...gated.diagnostics].sort((a, b) =>
     compareLocations({ file: a.file, line: a.line ?? 0, column: a.column ?? 0, name: a.message }, { file: b.file, line: b.line ?? 0, column: b.column ?? 0, name: b.message }),
   );
   return {
@@ -97,7 +105,7 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
     handlers,
     sites,
     operations: operations.map((o) => o.operation).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule })),
-    findings: calm.findings,
+    findings: gated.findings,
     hotspots: calm.hotspots,
     diagnostics,
     summary: { files: index.files.length, handlers: handlers.length, sites: sites.length, byClass, byCalm },

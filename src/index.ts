@@ -14,6 +14,7 @@ export {
   OPERATION_EFFECTS,
   SITE_KINDS,
   SPECTRUM_CLASSES,
+  isActive,
   type Amortisation,
   type Anomaly,
   type CalmVerdict,
@@ -34,5 +35,6 @@ export {
   type SiteKind,
   type SpectrumClass,
   type Summary,
+  type Suppression,
   type UnresolvedCall,
 } from "./model/report.js";

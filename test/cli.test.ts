@@ -60,6 +60,56 @@ describe("coordlint CLI", () => {
     expect(quiet.stdout).toContain("\n3 findings: 3 errors\n");
   });
 
+  it("exits 1 past --max-warnings, 0 at or under it, and 2 for a value that is not a whole number", () => {
+    const over = coordlint([EXAMPLE, "--max-warnings", "0", "--no-color"]);
+    expect(over.code).toBe(1);
+    expect(over.stderr).toBe("coordlint: 1 warning finding, more than --max-warnings 0\n");
+    const within = coordlint([EXAMPLE, "--max-warnings", "1", "--no-color"]);
+    expect(within.code).toBe(0);
+    expect(within.stderr).toBe("");
+    const invalid = coordlint([EXAMPLE, "--max-warnings", "many"]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toBe("error: option '--max-warnings <n>' argument 'many' is invalid. expected a whole number, 0 or more\n");
+  });
+
+  it("takes finding severities from the configuration file: a race set to warn no longer fails the run", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-rules-"));
+    const config = path.join(dir, "coordlint.config.jsonc");
+    fs.writeFileSync(config, '{\n  // accepted for now\n  "rules": { "calm/unguarded-non-monotonic": "warn", "calm/unneeded-coordination": "off" }\n}\n');
+    const fixture = path.join(ROOT, "fixtures/calm-signup-prisma");
+    const { code, stdout } = coordlint([fixture, "-c", config, "--no-color"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("\n6 findings: 6 warnings\n");
+    expect(stdout).not.toContain("calm/unneeded-coordination");
+    fs.writeFileSync(config, '{ "rules": { "calm/unguarded-non-monotonic": "fatal" } }');
+    const invalid = coordlint([fixture, "-c", config]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toBe(`coordlint: Invalid config file ${config} at /rules/calm~1unguarded-non-monotonic: must be equal to one of the allowed values\n`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("exits 1 when a handler is over its budget, naming the budget, the class and the site", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-budget-"));
+    const config = path.join(dir, "coordlint.config.json");
+    fs.writeFileSync(config, JSON.stringify({ budgets: [{ handlers: "*", max: "data-dependent" }, { handlers: "GET *", max: "uncoordinated" }], rules: { "fanout/all-shards": "off" } }));
+    const { code, stdout } = coordlint([EXAMPLE, "-c", config, "--no-color"]);
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      "\n  error    src/routes/orders.ts:7:1  POST /orders is coordinated (O(N·W)), over its budget budgets[0] (handlers \"*\"), which allows at most data-dependent: LockService.withLock (lock) at src/services/order-service.ts:11 puts it there. Remove the coordination, or raise the budget for this handler with a reason.  budget/exceeded\n",
+    );
+    expect(stdout).toContain(
+      "\n  error    src/routes/reports.ts:6:1  GET /reports/sales is data-dependent (O(W)…O(N·W)), over its budget budgets[1] (handlers \"GET *\"), which allows at most uncoordinated: Promise.all (fanout) at src/controllers/reports.ts:7 puts it there. Remove the coordination, or raise the budget for this handler with a reason.  budget/exceeded\n",
+    );
+    expect(stdout).toContain("\n2 findings: 2 errors\n");
+    fs.writeFileSync(config, JSON.stringify({ budgets: [{ handlers: "*", max: "coordinated" }] }));
+    expect(coordlint([EXAMPLE, "-c", config]).code).toBe(0);
+    fs.writeFileSync(config, JSON.stringify({ budgets: [{ handlers: "*", max: "serialised" }] }));
+    const invalid = coordlint([EXAMPLE, "-c", config]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toBe(`coordlint: Invalid config file ${config} at /budgets/0/max: must be equal to one of the allowed values\n`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it("exits 0 when every finding is a warning", () => {
     const { code, stdout } = coordlint([EXAMPLE, "--no-color"]);
     expect(code).toBe(0);
@@ -286,7 +336,7 @@ describe("configuration", () => {
 
   it.each([
     ["invalid JSONC", { "coordlint.config.jsonc": "{\n  // extra rules\n  \"ruleFiles\": [\"a.json\" \"b.json\"]\n}\n" }, "coordlint.config.jsonc at line 3, column 26: comma expected"],
-    ["an unknown key", { "coordlint.config.json": "{ \"rules\": { \"calm/unneeded-coordination\": \"off\" } }" }, "coordlint.config.json: unknown key \"rules\""],
+    ["an unknown key", { "coordlint.config.json": "{ \"rule\": { \"calm/unneeded-coordination\": \"off\" } }" }, "coordlint.config.json: unknown key \"rule\""],
     ["a value of the wrong type", { "coordlint.config.json": "{ \"ruleFiles\": \"./coordination-rules/*.json\" }" }, "coordlint.config.json at /ruleFiles: must be array"],
     ["a ruleFiles pattern matching no files", { "coordlint.config.json": "{ \"ruleFiles\": [\"./coordination-rules/*.json\"] }" }, "coordlint.config.json: ruleFiles pattern \"./coordination-rules/*.json\" matches no files"],
   ])("exits 2 with one line for %s in the configuration", (_what, files, message) => {
@@ -310,6 +360,60 @@ describe("configuration", () => {
   it("exits 2 when one folder holds both coordlint.config.json and coordlint.config.jsonc", () => {
     const dir = folder({ ...SERVICE, "coordlint.config.json": "{}", "coordlint.config.jsonc": "{}" });
     expect(coordlint([dir])).toEqual({ code: 2, stdout: "", stderr: `coordlint: Found both coordlint.config.json and coordlint.config.jsonc in ${dir}: keep one\n` });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("inline suppressions", () => {
+  /** calm-signup-prisma copied with directives written into it. */
+  function withDirectives(config?: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-suppress-"));
+    fs.cpSync(path.join(ROOT, "fixtures/calm-signup-prisma"), dir, { recursive: true });
+    const edit = (file: string, from: string, to: string): void => {
+      const target = path.join(dir, file);
+      const text = fs.readFileSync(target, "utf8");
+      expect(text).toContain(from);
+      fs.writeFileSync(target, text.replace(from, to));
+    };
+    // On the line above the write: suppressed, with its reason.
+    edit("src/services/signup-service.ts", "    return this.users.create(email, name);\n  }\n\n  /** The unique", "    // coordlint-disable-next-line calm/unguarded-non-monotonic -- the identity provider rejects a second account per email\n    return this.users.create(email, name);\n  }\n\n  /** The unique");
+    // No reason: suppresses nothing, and says so.
+    edit("src/services/wallet-service.ts", "    return this.accounts.debit(id, amount);\n  }", "    // coordlint-disable-next-line calm/unguarded-non-monotonic\n    return this.accounts.debit(id, amount);\n  }");
+    // Above the only handler that reaches the finding.
+    edit("src/routes/app.ts", 'app.post("/accounts/:id/withdraw/transaction"', '// coordlint-disable-next-line calm/unguarded-non-monotonic -- retried on a serialization failure upstream\napp.post("/accounts/:id/withdraw/transaction"');
+    // A file-level directive with nothing to suppress.
+    edit("src/services/order-service.ts", 'import { prisma } from "../db";', '/* coordlint-disable fanout/all-shards -- no fan-out here */\nimport { prisma } from "../db";');
+    if (config) fs.writeFileSync(path.join(dir, "coordlint.config.json"), config);
+    return dir;
+  }
+
+  it("keeps suppressed findings in the JSON report with their reason, fails only on the rest, and reports unused and reasonless directives", () => {
+    const dir = withDirectives();
+    const json = coordlint([dir, "-f", "json"]);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout);
+    const races = report.findings.filter((f: { rule: string }) => f.rule === "calm/unguarded-non-monotonic");
+    expect(races.map((f: { file: string; line: number; suppressions?: unknown }) => [`${f.file}:${f.line}`, f.suppressions ?? null])).toEqual([
+      ["src/services/signup-service.ts:14", [{ kind: "inSource", justification: "the identity provider rejects a second account per email" }]],
+      ["src/services/wallet-service.ts:14", null],
+      ["src/services/wallet-service.ts:27", [{ kind: "inSource", justification: "retried on a serialization failure upstream" }]],
+    ]);
+    expect(report.diagnostics).toEqual([
+      { severity: "warning", file: "src/services/order-service.ts", line: 1, column: 1, message: "Unused coordlint-disable directive (no fanout/all-shards in this file)" },
+      { severity: "warning", file: "src/services/wallet-service.ts", line: 13, column: 5, message: "coordlint-disable directive without a reason: write one after `--` (it suppresses nothing until then)" },
+    ]);
+    const stylish = coordlint([dir, "--no-color"]);
+    expect(stylish.stdout).toContain("\n5 findings: 1 error, 4 warnings, 2 suppressed\n");
+    expect(stylish.stdout).not.toContain("src/services/signup-service.ts:14:");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("lets a directive without a reason suppress when the configuration does not require one", () => {
+    const dir = withDirectives('{ "suppressions": { "requireReason": false } }');
+    const { code, stdout } = coordlint([dir, "--no-color"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("\n4 findings: 4 warnings, 3 suppressed\n");
+    expect(stdout).not.toContain("without a reason");
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -187,7 +187,10 @@ export function checkThenActs(unit: FunctionUnit, operations: readonly DetectedO
           });
         if ((inTrue && facts.whenTrue === "absent") || (inFalse && facts.whenFalse === "absent")) record(read, call, eligible("absence"), "absence", facts.checked, condition);
         if (facts.threshold) record(read, call, eligible("threshold"), "threshold", facts.checked, condition);
-        else if (facts.checked.size > 0) record(read, call, eligible("state"), "state", facts.checked, condition);
+        // A value compared with a constant decides a write only where it holds that value (`if (status === "pending") set(k, "done")`);
+        // the other branch is a fill (`if (cached === DELETED) return; … set(k, fresh)`).
+        else if (facts.checked.size > 0 && (!(facts.checked.size === 1 && facts.checked.has("*")) || facts.equalWhen === undefined || (facts.equalWhen ? inTrue : inFalse)))
+          record(read, call, eligible("state"), "state", facts.checked, condition);
       }
     }
   });
@@ -281,6 +284,8 @@ interface ConditionFacts {
   threshold: boolean;
   /** Fields of the read the condition looks at; `*` the value itself. */
   checked: Set<string>;
+  /** For the value itself compared with a constant: true where the condition holds means equal (`===`), false means not (`!==`). */
+  equalWhen?: boolean;
 }
 
 const RELATIONAL = new Set([ts.SyntaxKind.LessThanToken, ts.SyntaxKind.LessThanEqualsToken, ts.SyntaxKind.GreaterThanToken, ts.SyntaxKind.GreaterThanEqualsToken]);
@@ -318,6 +323,7 @@ function conditionFacts(condition: ts.Expression, read: Taint, taints: Map<strin
       if (EQUALITY.has(op) && (bare(side) || isLength(side)) && isEmptyValue(other)) return;
       if (EQUALITY.has(op) && bare(side)) {
         facts.checked.add("*");
+        facts.equalWhen = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
         return;
       }
     }

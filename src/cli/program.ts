@@ -1,8 +1,8 @@
 // The command line: a thin commander shell over analyze() and the formatters; decides colour, output and the exit code.
 import fs from "node:fs";
 import path from "node:path";
-import { Command, CommanderError, Option } from "commander";
-import { analyze, CoordlintError, FORMATTERS, VERSION, type Report } from "../index.js";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { analyze, CoordlintError, FORMATTERS, isActive, VERSION, type Report } from "../index.js";
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -36,6 +36,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     .option("-o, --output <file>", "write the report to a file instead of stdout")
     .option("--include-tests", "also analyse test files (*.test.ts, *.spec.ts, __tests__/, test/…)")
     .option("--quiet", "report errors only (hide warning findings and diagnostics)")
+    .option("--max-warnings <n>", "also exit 1 when there are more than n warning findings (suppressed ones do not count)", parseCount)
     .option("--color", "force colour")
     .option("--no-color", "disable colour")
     .option("--timing", "print the time each pipeline stage took (stderr)")
@@ -47,7 +48,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let debug = false;
   try {
     program.parse(argv, { from: "user" });
-    const options = program.opts<{ project?: string; config?: string | false; format: string; output?: string; quiet?: boolean; includeTests?: boolean; color?: boolean; timing?: boolean; debug?: boolean }>();
+    const options = program.opts<{ project?: string; config?: string | false; format: string; output?: string; quiet?: boolean; maxWarnings?: number; includeTests?: boolean; color?: boolean; timing?: boolean; debug?: boolean }>();
     debug = options.debug === true;
     const timings: [string, number][] = [];
     const report = await analyze({ paths: program.args, project: options.project, configFile: options.config, cwd: io.cwd, includeTests: options.includeTests, onStage: (name, ms) => timings.push([name, ms]) });
@@ -72,7 +73,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       io.stdout(text);
     }
     // Error findings (a likely race) and error diagnostics fail the run, as ESLint's errors do.
-    return report.diagnostics.some((d) => d.severity === "error") || report.findings.some((f) => f.severity === "error") ? 1 : 0;
+    const active = report.findings.filter(isActive);
+    const warnings = active.filter((f) => f.severity === "warning").length;
+    const tooManyWarnings = options.maxWarnings !== undefined && warnings > options.maxWarnings;
+    if (tooManyWarnings) io.stderr(`coordlint: ${warnings} warning finding${warnings === 1 ? "" : "s"}, more than --max-warnings ${options.maxWarnings}\n`);
+    return report.diagnostics.some((d) => d.severity === "error") || active.some((f) => f.severity === "error") || tooManyWarnings ? 1 : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof CoordlintError) {
@@ -83,6 +88,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (debug && error instanceof Error && error.stack) io.stderr(error.stack + "\n");
     return 2;
   }
+}
+
+/** A `--max-warnings` value: a whole number, 0 or more (commander reports the error as a usage error, exit 2). */
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number, 0 or more");
+  return Number(value);
 }
 
 /** `--color`/`--no-color` win; then NO_COLOR, then FORCE_COLOR, then whether stdout is a terminal. */

@@ -6,19 +6,43 @@ import { Ajv, type ErrorObject } from "ajv";
 import { parse, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { globSync } from "tinyglobby";
 import { CoordlintError } from "../model/errors.js";
+import type { Budget } from "../gate/budgets.js";
+import type { FindingRule } from "../model/report.js";
 
 /** What a configuration file holds (src/schema/config.schema.json). */
 export interface CoordlintConfig {
   $schema?: string;
   /** Extra rule files: paths or glob patterns, relative to the configuration file. */
   ruleFiles?: string[];
+  /** Severity per finding rule id (`off`, `warn`, `error`). */
+  rules?: Partial<Record<FindingRule, RuleSeverity>>;
+  suppressions?: { requireReason?: boolean };
+  /** The most coordination groups of handlers may have; the last matching entry applies. */
+  budgets?: Budget[];
 }
+
+export type RuleSeverity = "off" | "warn" | "error";
 
 /** The configuration a run uses. */
 export interface ResolvedConfig {
   /** Absolute paths of the extra rule files, sorted, each once. */
   ruleFiles: string[];
+  /** Severity per finding rule id, defaults filled in. */
+  rules: Record<FindingRule, RuleSeverity>;
+  /** An inline suppression must give a reason. */
+  requireReason: boolean;
+  budgets: Budget[];
 }
+
+/** With no configuration, a likely race is an error and the other findings are warnings (issue 5). */
+export const DEFAULT_SEVERITIES: Record<FindingRule, RuleSeverity> = {
+  "calm/unguarded-non-monotonic": "error",
+  "calm/unneeded-coordination": "warn",
+  "hat/unavailable-isolation": "warn",
+  "fanout/all-shards": "warn",
+  "fanout/partial-results": "warn",
+  "budget/exceeded": "error",
+};
 
 export interface ConfigOptions {
   /** The analysed root: discovery starts here. */
@@ -54,7 +78,11 @@ export function resolveConfig(options: ConfigOptions): ResolvedConfig {
     if (matches.length === 0) throw new CoordlintError("config", `${patterns.owner}: ruleFiles pattern "${pattern}" matches no files`);
     for (const match of matches) ruleFiles.add(path.normalize(match));
   }
-  return { ruleFiles: [...ruleFiles].sort() };
+  // Inline rule severities apply over the file's, rule by rule.
+  const rules = { ...DEFAULT_SEVERITIES, ...fromFile.rules, ...options.config?.rules };
+  const requireReason = options.config?.suppressions?.requireReason ?? fromFile.suppressions?.requireReason ?? true;
+  const budgets = options.config?.budgets ?? fromFile.budgets ?? [];
+  return { ruleFiles: [...ruleFiles].sort(), rules, requireReason, budgets };
 }
 
 function namedFile(file: string): string {

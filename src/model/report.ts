@@ -203,7 +203,7 @@ export interface Diagnostic {
   message: string;
 }
 
-export const FINDING_RULES = ["calm/unguarded-non-monotonic", "calm/unneeded-coordination", "hat/unavailable-isolation", "fanout/all-shards", "fanout/partial-results"] as const;
+export const FINDING_RULES = ["calm/unguarded-non-monotonic", "calm/unneeded-coordination", "hat/unavailable-isolation", "fanout/all-shards", "fanout/partial-results", "budget/exceeded"] as const;
 export type FindingRule = (typeof FINDING_RULES)[number];
 
 /** Another place a finding involves: the read of a check-then-act, the check, an operation inside a needless scope. */
@@ -223,6 +223,19 @@ export interface Finding extends Location {
   handlers: string[];
   related: RelatedLocation[];
   anomaly?: Anomaly;
+  /** Set when an inline directive suppresses it (SARIF's `suppressions`): it stays in the report but fails nothing. */
+  suppressions?: Suppression[];
+}
+
+export interface Suppression {
+  kind: "inSource";
+  /** The reason written after `--`. */
+  justification: string;
+}
+
+/** A finding that counts: not suppressed. */
+export function isActive(finding: Finding): boolean {
+  return finding.suppressions === undefined;
 }
 
 /** One shared resource (a lock name, counter row, key) and every handler that goes through it (SPECTRUM.md §5). */

@@ -1,6 +1,6 @@
 // Stylish format (default): handlers grouped by file as ESLint's stylish does, each with its class, cost, CALM verdict and the evidence path that put it there; then the findings.
 import { Chalk, type ChalkInstance } from "chalk";
-import { SPECTRUM_CLASSES, type Amortisation, type CalmVerdict, type Evidence, type Finding, type Handler, type SpectrumClass } from "../model/report.js";
+import { isActive, SPECTRUM_CLASSES, type Amortisation, type CalmVerdict, type Evidence, type Finding, type Handler, type SpectrumClass } from "../model/report.js";
 import type { Formatter } from "./formatter.js";
 
 const CLASS_COLOR: Record<SpectrumClass, (c: ChalkInstance) => ChalkInstance> = {
@@ -45,9 +45,10 @@ export const stylish: Formatter = (report, context) => {
     }
   }
 
-  if (report.findings.length > 0) {
+  const active = report.findings.filter(isActive);
+  if (active.length > 0) {
     lines.push("", c.underline("findings"));
-    for (const finding of report.findings) lines.push(...describeFinding(finding, c));
+    for (const finding of active) lines.push(...describeFinding(finding, c));
   }
 
   if (report.diagnostics.length > 0) {
@@ -97,9 +98,15 @@ function describeFinding(finding: Finding, c: ChalkInstance): string[] {
 }
 
 function findingsLine(findings: readonly Finding[], c: ChalkInstance): string[] {
+  const active = findings.filter(isActive);
+  const suppressed = findings.length - active.length;
   if (findings.length === 0) return [];
-  const errors = findings.filter((f) => f.severity === "error").length;
-  const warnings = findings.length - errors;
-  const parts = [errors > 0 ? c.red(`${errors} error${errors === 1 ? "" : "s"}`) : "", warnings > 0 ? c.yellow(`${warnings} warning${warnings === 1 ? "" : "s"}`) : ""].filter(Boolean);
-  return [`${findings.length} finding${findings.length === 1 ? "" : "s"}: ${parts.join(", ")}`];
+  const errors = active.filter((f) => f.severity === "error").length;
+  const warnings = active.length - errors;
+  const parts = [
+    errors > 0 ? c.red(`${errors} error${errors === 1 ? "" : "s"}`) : "",
+    warnings > 0 ? c.yellow(`${warnings} warning${warnings === 1 ? "" : "s"}`) : "",
+    suppressed > 0 ? c.dim(`${suppressed} suppressed`) : "",
+  ].filter(Boolean);
+  return [`${active.length} finding${active.length === 1 ? "" : "s"}: ${parts.join(", ")}`];
 }
