@@ -14,10 +14,12 @@ import { commonRoot, loadCode } from "./load/project.js";
 import { CALM_VERDICTS, compareLocations, SPECTRUM_CLASSES, type CalmVerdict, type Report, type SpectrumClass } from "./model/report.js";
 import { buildIndex } from "./scan/code-index.js";
 import { Resolver } from "./scan/resolve.js";
+import { CoordlintError } from "./model/errors.js";
 import { detectSites } from "./sites/detect.js";
 import { detectOperations } from "./sites/operations.js";
 import { detectSharedState } from "./sites/shared-state.js";
 import { analyseCalm } from "./calm/calm.js";
+import { applyBaseline, BASELINE_FILE, readBaseline } from "./gate/baseline.js";
 import { budgetFindings } from "./gate/budgets.js";
 import { applySeverities } from "./gate/severities.js";
 import { applySuppressions, directivesIn } from "./gate/suppressions.js";
@@ -40,6 +42,11 @@ export interface AnalyzeOptions {
   config?: CoordlintConfig;
   /** Extra rule files in the knowledge-base format, loaded after the built-in ones and the configuration's. */
   ruleFiles?: string[];
+  /**
+   * A baseline file (relative to `cwd`) whose findings do not fail the run; unset: coordlint-baseline.json in the analysed
+   * root when there is one; `false`: none.
+   */
+  baseline?: string | false;
   /** Analyse test files and folders too (left out by default). */
   includeTests?: boolean;
   /** Called with each pipeline stage's wall time (for `--timing`). */
@@ -86,7 +93,11 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
   const gated = stage("gate", () => {
     const directives = index.files.flatMap((scan) => directivesIn(code.relative(scan.sourceFile.fileName), scan.sourceFile.text));
     const findings = [...calm.findings, ...budgetFindings(handlers, config.budgets)].sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
-    return applySuppressions(applySeverities(findings, config.rules), directives, handlers, config.requireReason);
+    const suppressed = applySuppressions(applySeverities(findings, config.rules), directives, handlers, config.requireReason);
+    const file = baselineFile(options.baseline, cwd, code.root);
+    if (!file) return suppressed;
+    const baselined = applyBaseline(suppressed.findings, readBaseline(file), code.relative(file));
+    return { findings: baselined.findings, diagnostics: [...suppressed.diagnostics, ...baselined.diagnostics] };
   });
   const sites = detected.map((d) => d.site).sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
   const byClass = Object.fromEntries(SPECTRUM_CLASSES.map((c) => [c, 0])) as Record<SpectrumClass, number>;
@@ -110,6 +121,18 @@ export async function analyze(options: AnalyzeOptions = {}): Promise<Report> {
     diagnostics,
     summary: { files: index.files.length, handlers: handlers.length, sites: sites.length, byClass, byCalm },
   };
+}
+
+/** The baseline a run applies: the one named (it must exist), else coordlint-baseline.json in the analysed root if present. */
+function baselineFile(option: string | false | undefined, cwd: string, root: string): string | undefined {
+  if (option === false) return undefined;
+  if (option !== undefined) {
+    const named = path.resolve(cwd, option);
+    if (!fs.existsSync(named)) throw new CoordlintError("usage", `Cannot find baseline file: ${named}`);
+    return named;
+  }
+  const found = path.join(root, BASELINE_FILE);
+  return fs.existsSync(found) ? found : undefined;
 }
 
 /** Handler functions written inline inside another function: registering them does not run them. */

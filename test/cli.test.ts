@@ -417,3 +417,76 @@ describe("inline suppressions", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("package.json configuration", () => {
+  it("reads a `coordlint` key in package.json, and refuses one beside a configuration file", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-pkg-"));
+    fs.cpSync(path.join(ROOT, "fixtures/calm-signup-prisma"), dir, { recursive: true });
+    fs.mkdirSync(path.join(dir, ".git"));
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "svc", coordlint: { rules: { "calm/unguarded-non-monotonic": "off" } } }));
+    const { code, stdout } = coordlint([dir, "--no-color"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("\n4 findings: 4 warnings\n");
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "svc", coordlint: { rules: { "calm/unguarded-non-monotonic": "never" } } }));
+    const invalid = coordlint([dir]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toBe(`coordlint: Invalid config in ${path.join(dir, "package.json")} ("coordlint" key) at /rules/calm~1unguarded-non-monotonic: must be equal to one of the allowed values\n`);
+    fs.writeFileSync(path.join(dir, "coordlint.config.json"), "{}");
+    const both = coordlint([dir]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe(`coordlint: Found both coordlint.config.json and a "coordlint" key in package.json in ${dir}: keep one\n`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("baseline", () => {
+  it("hides today's findings, fails a new one, survives moved code, reports entries that no longer occur, and prunes them", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-baseline-"));
+    fs.cpSync(path.join(ROOT, "fixtures/calm-signup-prisma"), dir, { recursive: true });
+    const edit = (file: string, from: string, to: string): void => {
+      const target = path.join(dir, file);
+      const text = fs.readFileSync(target, "utf8");
+      expect(text).toContain(from);
+      fs.writeFileSync(target, text.replace(from, to));
+    };
+    const baselineFile = path.join(dir, "coordlint-baseline.json");
+
+    const written = coordlint([dir, "--write-baseline"]);
+    expect(written.code).toBe(0);
+    expect(written.stderr).toBe(`coordlint: wrote 7 findings to ${baselineFile}\n`);
+    const baseline = JSON.parse(fs.readFileSync(baselineFile, "utf8"));
+    expect(Object.keys(baseline.findings)).toContain("calm/unguarded-non-monotonic | src/services/wallet-service.ts | WalletService.withdraw | prisma.<model>.update");
+
+    const clean = coordlint([dir, "--no-color"]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toContain("\n0 findings: 7 in the baseline\n");
+
+    // Code moved down a few lines: fingerprints have no line numbers.
+    edit("src/services/wallet-service.ts", "export class WalletService {", "\n\n\nexport class WalletService {");
+    expect(coordlint([dir, "--no-color"]).code).toBe(0);
+
+    // A new race fails; an old one fixed leaves a stale entry.
+    edit("src/services/signup-service.ts", "  /** The unique index", "  async signUpAgain(email: string, name: string) {\n    const existing = await this.users.findByEmail(email);\n    if (existing) throw new ConflictError(email);\n    return this.users.create(email, name);\n  }\n\n  /** The unique index");
+    edit("src/services/wallet-service.ts", "    if (account.balance < amount) throw new Error(\"insufficient funds\");\n    return this.accounts.debit(id, amount);", "    return this.accounts.debitIfCovered(id, amount);");
+    const next = coordlint([dir, "-f", "json"]);
+    expect(next.code).toBe(1);
+    const report = JSON.parse(next.stdout);
+    expect(report.findings.filter((f: { suppressions?: unknown }) => !f.suppressions).map((f: { rule: string; function: string }) => `${f.rule} ${f.function}`)).toEqual(["calm/unguarded-non-monotonic SignupService.signUpAgain"]);
+    expect(report.diagnostics).toEqual([
+      { severity: "warning", file: "src/services/wallet-service.ts", message: "Baseline entry no longer occurs (1 of 1): calm/unguarded-non-monotonic in WalletService.withdraw (prisma.<model>.update); --prune-baseline removes it" },
+    ]);
+
+    const pruned = coordlint([dir, "--prune-baseline"]);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stderr).toBe(`coordlint: pruned 1 finding from ${baselineFile}\n`);
+    expect(Object.keys(JSON.parse(fs.readFileSync(baselineFile, "utf8")).findings)).toHaveLength(6);
+    expect(JSON.parse(coordlint([dir, "-f", "json"]).stdout).diagnostics).toEqual([]);
+
+    // --no-baseline shows everything; a named baseline that does not exist is a usage error.
+    expect(coordlint([dir, "--no-baseline", "--no-color"]).stdout).toContain("\n7 findings: 3 errors, 4 warnings\n");
+    const missing = coordlint([dir, "--baseline", "nope.json"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`coordlint: Cannot find baseline file: ${path.join(ROOT, "nope.json")}\n`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { applyBaseline, BASELINE_FILE, baselineOf, readBaseline, type Baseline } from "../gate/baseline.js";
 import { analyze, CoordlintError, FORMATTERS, isActive, VERSION, type Report } from "../index.js";
 
 export interface CliIO {
@@ -36,6 +37,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     .option("-o, --output <file>", "write the report to a file instead of stdout")
     .option("--include-tests", "also analyse test files (*.test.ts, *.spec.ts, __tests__/, test/…)")
     .option("--quiet", "report errors only (hide warning findings and diagnostics)")
+    .option("--baseline <file>", "the baseline whose findings do not fail the run (default: coordlint-baseline.json in the analysed root, when there is one)")
+    .option("--no-baseline", "apply no baseline")
+    .option("--write-baseline", "write today's findings to the baseline file, then exit 0")
+    .option("--prune-baseline", "remove the baseline's entries that no longer occur, then exit 0")
     .option("--max-warnings <n>", "also exit 1 when there are more than n warning findings (suppressed ones do not count)", parseCount)
     .option("--color", "force colour")
     .option("--no-color", "disable colour")
@@ -48,10 +53,36 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let debug = false;
   try {
     program.parse(argv, { from: "user" });
-    const options = program.opts<{ project?: string; config?: string | false; format: string; output?: string; quiet?: boolean; maxWarnings?: number; includeTests?: boolean; color?: boolean; timing?: boolean; debug?: boolean }>();
+    const options = program.opts<{
+      project?: string;
+      config?: string | false;
+      format: string;
+      output?: string;
+      quiet?: boolean;
+      maxWarnings?: number;
+      /** A file, `false` (--no-baseline), or `true` when neither flag is given. */
+      baseline?: string | boolean;
+      writeBaseline?: boolean;
+      pruneBaseline?: boolean;
+      includeTests?: boolean;
+      color?: boolean;
+      timing?: boolean;
+      debug?: boolean;
+    }>();
     debug = options.debug === true;
     const timings: [string, number][] = [];
-    const report = await analyze({ paths: program.args, project: options.project, configFile: options.config, cwd: io.cwd, includeTests: options.includeTests, onStage: (name, ms) => timings.push([name, ms]) });
+    // Writing or pruning the baseline needs the findings it would hide.
+    const maintaining = options.writeBaseline === true || options.pruneBaseline === true;
+    const report = await analyze({
+      paths: program.args,
+      project: options.project,
+      configFile: options.config,
+      cwd: io.cwd,
+      includeTests: options.includeTests,
+      baseline: maintaining ? false : options.baseline === true ? undefined : options.baseline,
+      onStage: (name, ms) => timings.push([name, ms]),
+    });
+    if (maintaining) return maintainBaseline(report, options, io);
     if (options.timing) {
       const total = timings.reduce((sum, [, ms]) => sum + ms, 0);
       io.stderr(["stage      ms      %", ...timings.map(([name, ms]) => `${name.padEnd(8)} ${ms.toFixed(0).padStart(6)}  ${((100 * ms) / total).toFixed(1).padStart(5)}`), `total    ${total.toFixed(0).padStart(6)}`].join("\n") + "\n");
@@ -88,6 +119,32 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (debug && error instanceof Error && error.stack) io.stderr(error.stack + "\n");
     return 2;
   }
+}
+
+/** `--write-baseline` and `--prune-baseline`: write the file, say what was written, exit 0. */
+function maintainBaseline(report: Report, options: { baseline?: string | boolean; writeBaseline?: boolean; pruneBaseline?: boolean }, io: CliIO): number {
+  if (options.writeBaseline && options.pruneBaseline) throw new CoordlintError("usage", "--write-baseline and --prune-baseline cannot be used together");
+  const file = typeof options.baseline === "string" ? path.resolve(io.cwd, options.baseline) : path.join(report.root, BASELINE_FILE);
+  let baseline: Baseline;
+  if (options.writeBaseline) {
+    baseline = baselineOf(report.findings);
+  } else {
+    if (!fs.existsSync(file)) throw new CoordlintError("usage", `Cannot find baseline file: ${file}`);
+    const before = readBaseline(file);
+    baseline = applyBaseline(report.findings, before, file).pruned;
+    const removed = Object.values(before.findings).reduce((n, e) => n + e.count, 0) - Object.values(baseline.findings).reduce((n, e) => n + e.count, 0);
+    io.stderr(`coordlint: pruned ${removed} finding${removed === 1 ? "" : "s"} from ${file}\n`);
+  }
+  try {
+    fs.writeFileSync(file, JSON.stringify(baseline, null, 2) + "\n");
+  } catch (error) {
+    throw new CoordlintError("usage", `Cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (options.writeBaseline) {
+    const count = Object.values(baseline.findings).reduce((n, e) => n + e.count, 0);
+    io.stderr(`coordlint: wrote ${count} finding${count === 1 ? "" : "s"} to ${file}\n`);
+  }
+  return 0;
 }
 
 /** A `--max-warnings` value: a whole number, 0 or more (commander reports the error as a usage error, exit 2). */

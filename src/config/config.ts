@@ -95,6 +95,10 @@ function discover(root: string): string | undefined {
   for (let dir = root; ; dir = path.dirname(dir)) {
     const found = CONFIG_FILE_NAMES.map((name) => path.join(dir, name)).filter((file) => fs.existsSync(file));
     if (found.length > 1) throw new CoordlintError("config", `Found both ${CONFIG_FILE_NAMES.join(" and ")} in ${dir}: keep one`);
+    const manifest = path.join(dir, "package.json");
+    // A `coordlint` key in package.json is a configuration too, where no configuration file stands beside it.
+    if (found.length === 0 && holdsKey(manifest)) return manifest;
+    if (found.length === 1 && holdsKey(manifest)) throw new CoordlintError("config", `Found both ${path.basename(found[0]!)} and a "coordlint" key in package.json in ${dir}: keep one`);
     if (found.length === 1) return found[0];
     if (fs.existsSync(path.join(dir, ".git")) || path.dirname(dir) === dir) return undefined;
   }
@@ -115,8 +119,22 @@ function readConfig(file: string): CoordlintConfig {
     const words = printParseErrorCode(first.error).replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
     throw new CoordlintError("config", `Invalid config file ${file} at line ${before.length}, column ${before[before.length - 1]!.length + 1}: ${words}`);
   }
+  if (path.basename(file) === "package.json") {
+    const key = (data as { coordlint?: unknown } | null)?.coordlint;
+    if (key === undefined) throw new CoordlintError("config", `Invalid config file ${file}: it has no "coordlint" key`);
+    checkShape(key, `Invalid config in ${file} ("coordlint" key)`);
+    return key as CoordlintConfig;
+  }
   checkShape(data, `Invalid config file ${file}`);
   return data as CoordlintConfig;
+}
+
+function holdsKey(manifest: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(manifest, "utf8")) as { coordlint?: unknown }).coordlint !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 function checkShape(data: unknown, owner: string): void {

@@ -228,8 +228,9 @@ export interface Finding extends Location {
 }
 
 export interface Suppression {
-  kind: "inSource";
-  /** The reason written after `--`. */
+  /** inSource: an inline directive; external: the baseline. */
+  kind: "inSource" | "external";
+  /** The reason written after `--`, or the baseline file that holds the finding. */
   justification: string;
 }
 

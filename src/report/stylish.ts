@@ -99,7 +99,8 @@ function describeFinding(finding: Finding, c: ChalkInstance): string[] {
 
 function findingsLine(findings: readonly Finding[], c: ChalkInstance): string[] {
   const active = findings.filter(isActive);
-  const suppressed = findings.length - active.length;
+  const baselined = findings.filter((f) => f.suppressions?.some((s) => s.kind === "external")).length;
+  const suppressed = findings.length - active.length - baselined;
   if (findings.length === 0) return [];
   const errors = active.filter((f) => f.severity === "error").length;
   const warnings = active.length - errors;
@@ -107,6 +108,7 @@ function findingsLine(findings: readonly Finding[], c: ChalkInstance): string[] 
     errors > 0 ? c.red(`${errors} error${errors === 1 ? "" : "s"}`) : "",
     warnings > 0 ? c.yellow(`${warnings} warning${warnings === 1 ? "" : "s"}`) : "",
     suppressed > 0 ? c.dim(`${suppressed} suppressed`) : "",
+    baselined > 0 ? c.dim(`${baselined} in the baseline`) : "",
   ].filter(Boolean);
   return [`${active.length} finding${active.length === 1 ? "" : "s"}: ${parts.join(", ")}`];
 }
