@@ -321,6 +321,12 @@ function conditionFacts(condition: ts.Expression, read: Taint, taints: Map<strin
         return;
       }
       if (EQUALITY.has(op) && (bare(side) || isLength(side)) && isEmptyValue(other)) return;
+      // A count compared with a number (`owners === 1`) is a threshold; a value compared with a constant (`status === "pending"`), a state.
+      if (EQUALITY.has(op) && bare(side) && ts.isNumericLiteral(skipOuterExpressions(other as ts.Expression))) {
+        facts.threshold = true;
+        facts.checked.add("*");
+        return;
+      }
       if (EQUALITY.has(op) && bare(side)) {
         facts.checked.add("*");
         facts.equalWhen = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
