@@ -364,17 +364,23 @@ describe("configuration", () => {
   });
 });
 
+/** A fixture copied to a temporary folder, with a way to change its code (each change must find its text). */
+function copyOf(fixture: string, prefix: string): { dir: string; edit: (file: string, from: string, to: string) => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.cpSync(path.join(ROOT, "fixtures", fixture), dir, { recursive: true });
+  const edit = (file: string, from: string, to: string): void => {
+    const target = path.join(dir, file);
+    const text = fs.readFileSync(target, "utf8");
+    expect(text).toContain(from);
+    fs.writeFileSync(target, text.replace(from, to));
+  };
+  return { dir, edit };
+}
+
 describe("inline suppressions", () => {
   /** calm-signup-prisma copied with directives written into it. */
   function withDirectives(config?: string): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-suppress-"));
-    fs.cpSync(path.join(ROOT, "fixtures/calm-signup-prisma"), dir, { recursive: true });
-    const edit = (file: string, from: string, to: string): void => {
-      const target = path.join(dir, file);
-      const text = fs.readFileSync(target, "utf8");
-      expect(text).toContain(from);
-      fs.writeFileSync(target, text.replace(from, to));
-    };
+    const { dir, edit } = copyOf("calm-signup-prisma", "coordlint-suppress-");
     // On the line above the write: suppressed, with its reason.
     edit("src/services/signup-service.ts", "    return this.users.create(email, name);\n  }\n\n  /** The unique", "    // coordlint-disable-next-line calm/unguarded-non-monotonic -- the identity provider rejects a second account per email\n    return this.users.create(email, name);\n  }\n\n  /** The unique");
     // No reason: suppresses nothing, and says so.
@@ -441,14 +447,7 @@ describe("package.json configuration", () => {
 
 describe("baseline", () => {
   it("hides today's findings, fails a new one, survives moved code, reports entries that no longer occur, and prunes them", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coordlint-baseline-"));
-    fs.cpSync(path.join(ROOT, "fixtures/calm-signup-prisma"), dir, { recursive: true });
-    const edit = (file: string, from: string, to: string): void => {
-      const target = path.join(dir, file);
-      const text = fs.readFileSync(target, "utf8");
-      expect(text).toContain(from);
-      fs.writeFileSync(target, text.replace(from, to));
-    };
+    const { dir, edit } = copyOf("calm-signup-prisma", "coordlint-baseline-");
     const baselineFile = path.join(dir, "coordlint-baseline.json");
 
     const written = coordlint([dir, "--write-baseline"]);
