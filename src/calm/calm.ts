@@ -64,11 +64,14 @@ export function analyseCalm(input: CalmInput): CalmResult {
     });
   const races = new Map<CheckThenAct, Judged>();
   const wrapped = new Map<number, WrappedHandlers>();
-  const unresolvedUnits = new Set<number>();
+  // Where calls nobody could resolve are, by unit (positions): a scope or middleware holding one may be needed.
+  const unresolvedIn = new Map<number | undefined, number[]>();
   for (let item = input.graph.firstUnresolved; item < input.graph.items.length; item++) {
-    const unit = input.graph.items[item]!.unit;
-    if (unit) unresolvedUnits.add(unit.id);
+    const unit = input.graph.items[item]!.unit?.id;
+    unresolvedIn.set(unit, [...(unresolvedIn.get(unit) ?? []), input.graph.items[item]!.pos]);
   }
+  // A primitive inside a project wrapper is reported at the wrapper's uses.
+  const wrappedPrimitives = new Set(sites.flatMap((d) => (d.primitive !== undefined ? [d.primitive] : [])));
   const judge = (decision: CheckThenAct, level: GuardLevel, handler: string | undefined): boolean => {
     const effective = effectiveLevel(decision, level, scopes.get(decision.unit.id));
     const guarded = decision.atomic || constrained(decision) || effective >= requiredLevel(decision, operations);
@@ -105,7 +108,7 @@ export function analyseCalm(input: CalmInput): CalmResult {
         reached.push(op);
         if (!operations[op]!.operation.monotonic && verdict === "monotonic") verdict = "non-monotonic-guarded";
       }
-      if (unresolvedUnits.has(unitId) || view.decidesWrite(unit)) unresolved = true;
+      if (unresolvedIn.has(unitId) || view.decidesWrite(unit)) unresolved = true;
       for (const decision of view.decisions(unit)) {
         if (verdict === "monotonic") verdict = "non-monotonic-guarded";
         if (!judge(decision, level, handler.id)) verdict = "non-monotonic-unguarded";
@@ -141,14 +144,14 @@ export function analyseCalm(input: CalmInput): CalmResult {
   });
   const nameOf = (unit: FunctionUnit): string => handlerNamed.get(unit.id) ?? unit.name;
   for (const group of byWrite.values()) findings.push(raceFinding(group.map((g) => ({ decision: g.decision, handlers: [...g.handlers], level: g.level })), operations, input.relative, nameOf));
-  findings.push(...needlessScopes(input, base, scopes, ownOps, nameOf));
+  findings.push(...needlessScopes(input, base, { scopes, ownOps, unresolvedIn, wrappedPrimitives }, nameOf));
   for (const [site, scope] of wrapped) {
     const finding = !scope.needed && needlessMiddleware(sites[site]!, scope.handlers, [...scope.operations], operations);
     if (finding) findings.push(finding);
   }
-  findings.push(...siteFindings(input, nameOf));
+  findings.push(...siteFindings(input, wrappedPrimitives, nameOf));
   findings.sort((a, b) => compareLocations({ ...a, name: a.rule }, { ...b, name: b.rule }));
-  return { findings, hotspots: hotspotsOf(sites, handlers) };
+  return { findings, hotspots: hotspotsOf(sites, handlers, wrappedPrimitives) };
 }
 
 /** Functions no other function calls: where code runs from when no handler is found for it. */

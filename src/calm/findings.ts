@@ -84,21 +84,10 @@ export function raceFinding(
 }
 
 /** Locks and transactions whose scope holds only monotonic operations (at least one write, no check-then-act, nothing unresolved). */
-export function needlessScopes(
-  input: CalmInput,
-  view: CalmView,
-  scopes: ReadonlyMap<number | undefined, GuardScope[]>,
-  ownOps: ReadonlyMap<number | undefined, number[]>,
-  nameOf: (unit: FunctionUnit) => string,
-): Finding[] {
+export function needlessScopes(input: CalmInput, view: CalmView, known: ScopeFacts, nameOf: (unit: FunctionUnit) => string): Finding[] {
   const { graph } = view;
   const { sites, operations } = input;
-  const primitives = new Set(sites.flatMap((d) => (d.primitive !== undefined ? [d.primitive] : [])));
-  const unresolvedIn = new Map<number | undefined, number[]>();
-  for (let item = graph.firstUnresolved; item < graph.items.length; item++) {
-    const unit = graph.items[item]!.unit?.id;
-    unresolvedIn.set(unit, [...(unresolvedIn.get(unit) ?? []), graph.items[item]!.pos]);
-  }
+  const { scopes, ownOps, unresolvedIn, wrappedPrimitives: primitives } = known;
   const reaching = reachingSites(input.handlers);
   const findings: Finding[] = [];
   for (const list of scopes.values()) {
@@ -126,8 +115,7 @@ export function needlessScopes(
       const unresolved = (unresolvedIn.get(scope.unit?.id) ?? []).some(inside) || [...reached.keys()].some((id) => (unresolvedIn.get(id) ?? []).length > 0);
       if (decides || unresolved) continue;
       const site = sites[scope.site]!.site;
-      const kinds = [...new Set(ops.map((i) => describe(operations[i]!)))].sort();
-      const listed = kinds.length > 4 ? `${kinds.slice(0, 4).join(", ")}, …` : kinds.join(", ");
+      const { listed, places } = contents(ops, operations);
       findings.push({
         rule: "calm/unneeded-coordination",
         severity: "warning",
@@ -138,7 +126,7 @@ export function needlessScopes(
         function: scope.unit ? nameOf(scope.unit) : site.function,
         api: site.api,
         handlers: reaching.get(siteKey(site)) ?? [],
-        related: [...new Map(ops.map((i) => [`${operations[i]!.operation.file}:${operations[i]!.operation.line}:${operations[i]!.operation.column}`, related(operations[i]!.operation, describe(operations[i]!))])).values()].sort(byLocation),
+        related: places,
       });
     }
   }
@@ -149,8 +137,7 @@ export function needlessScopes(
 export function needlessMiddleware(use: DetectedSite, handlers: readonly string[], reached: readonly number[], operations: readonly DetectedOperation[]): Finding | undefined {
   if (!reached.some((i) => operations[i]!.operation.effect !== "read")) return undefined;
   const { site } = use;
-  const kinds = [...new Set(reached.map((i) => describe(operations[i]!)))].sort();
-  const listed = kinds.length > 4 ? `${kinds.slice(0, 4).join(", ")}, …` : kinds.join(", ");
+  const { listed, places } = contents(reached, operations);
   return {
     rule: "calm/unneeded-coordination",
     severity: "warning",
@@ -161,16 +148,33 @@ export function needlessMiddleware(use: DetectedSite, handlers: readonly string[
     function: site.function,
     api: site.api,
     handlers: [...new Set(handlers)].sort(),
-    related: [...new Map(reached.map((i) => [`${operations[i]!.operation.file}:${operations[i]!.operation.line}:${operations[i]!.operation.column}`, related(operations[i]!.operation, describe(operations[i]!))])).values()].sort(byLocation),
+    related: places,
   };
 }
 
+/** What facts needless-scope findings read, computed once by the CALM stage. */
+export interface ScopeFacts {
+  scopes: ReadonlyMap<number | undefined, GuardScope[]>;
+  ownOps: ReadonlyMap<number | undefined, number[]>;
+  /** Positions of unresolved calls, by unit id. */
+  unresolvedIn: ReadonlyMap<number | undefined, number[]>;
+  /** Sites inside project wrappers: their uses stand for them. */
+  wrappedPrimitives: ReadonlySet<number>;
+}
+
+/** A needless scope's operations: the list its message names (four at most) and one related location each. */
+function contents(ops: readonly number[], operations: readonly DetectedOperation[]): { listed: string; places: RelatedLocation[] } {
+  const kinds = [...new Set(ops.map((i) => describe(operations[i]!)))].sort();
+  const listed = kinds.length > 4 ? `${kinds.slice(0, 4).join(", ")}, …` : kinds.join(", ");
+  const byPlace = new Map(ops.map((i) => [`${operations[i]!.operation.file}:${operations[i]!.operation.line}:${operations[i]!.operation.column}`, related(operations[i]!.operation, describe(operations[i]!))]));
+  return { listed, places: [...byPlace.values()].sort(byLocation) };
+}
+
 /** HAT-unavailable isolation levels and fan-out over every shard, read off the sites. */
-export function siteFindings(input: CalmInput, nameOf: (unit: FunctionUnit) => string): Finding[] {
+export function siteFindings(input: CalmInput, wrapped: ReadonlySet<number>, nameOf: (unit: FunctionUnit) => string): Finding[] {
   const reaching = reachingSites(input.handlers);
   const findings: Finding[] = [];
   // A primitive inside a project wrapper is reported at the wrapper's uses, which carry its isolation.
-  const wrapped = new Set(input.sites.flatMap((d) => (d.primitive !== undefined ? [d.primitive] : [])));
   for (const [index, { site, rule, unit }] of input.sites.entries()) {
     if (wrapped.has(index)) continue;
     const base = { file: site.file, line: site.line, column: site.column, function: unit ? nameOf(unit) : site.function, api: site.api, handlers: reaching.get(siteKey(site)) ?? [], related: [] };

@@ -4,11 +4,10 @@ import type { DetectedSite } from "../sites/detect.js";
 
 const COORDINATING_KINDS = new Set(["lock", "local-lock", "consensus", "lease", "leader", "batch-alloc", "row-lock"]);
 
-export function hotspotsOf(sites: readonly DetectedSite[], handlers: readonly Handler[]): Hotspot[] {
+/** `wrapped`: primitives inside project wrappers, reported where the wrapper is used with the key its caller passes. */
+export function hotspotsOf(sites: readonly DetectedSite[], handlers: readonly Handler[], wrapped: ReadonlySet<number>): Hotspot[] {
   const byResource = new Map<string, Hotspot>();
   const atSite = new Map<string, Hotspot>();
-  // A primitive inside a project wrapper is reported where the wrapper is used, with the key its caller passes.
-  const wrapped = new Set(sites.flatMap((d) => (d.primitive !== undefined ? [d.primitive] : [])));
   sites.forEach(({ site }, index) => {
     if (!site.resource || !COORDINATING_KINDS.has(site.kind) || wrapped.has(index)) return;
     // A key built from the request is a resource per function that builds it: two local `lockKey`s are two resources.

@@ -2,7 +2,7 @@
 import { ts } from "ts-morph";
 import { skipOuterExpressions } from "../scan/code-index.js";
 import type { FunctionUnit } from "../scan/units.js";
-import type { DetectedSite } from "../sites/detect.js";
+import { mentions, type DetectedSite } from "../sites/detect.js";
 
 /**
  * How strongly coordination guards what runs inside it (DECISIONS.md, Guards): a transaction at READ COMMITTED (the default
@@ -125,15 +125,4 @@ export function levelAt(scopes: readonly GuardScope[] | undefined, node: ts.Node
 export function covers(scope: GuardScope, node: ts.Node): boolean {
   const pos = node.getStart();
   return pos >= scope.from && pos < scope.to && (scope.parameter === undefined || mentions(node, scope.parameter));
-}
-
-function mentions(node: ts.Node, name: string): boolean {
-  let found = false;
-  const visit = (n: ts.Node): void => {
-    if (found) return;
-    if (ts.isIdentifier(n) && n.text === name) found = true;
-    else ts.forEachChild(n, visit);
-  };
-  visit(node);
-  return found;
 }

@@ -556,7 +556,8 @@ function isLongLived(target: ts.Expression, resolver: Resolver): boolean {
   return declaration !== undefined && ts.isVariableDeclaration(declaration) && ts.isSourceFile(declaration.parent.parent.parent);
 }
 
-function mentions(node: ts.Node, name: string): boolean {
+/** Some identifier in the node is this name. */
+export function mentions(node: ts.Node, name: string): boolean {
   if (ts.isIdentifier(node)) return node.text === name;
   return ts.forEachChild(node, (child) => (mentions(child, name) ? true : undefined)) ?? false;
 }
